@@ -1,0 +1,85 @@
+import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Joiner, Splitter } from '@zone-eu/mailsplit';
+import type { RewriteReport, RewriteRules } from './rewrite-rules';
+import { RewriteStage } from './rewrite-stage';
+
+/** The message's structure is broken or beyond the engine's limits; carries the parser's error. */
+export class MimeStructureError extends Error {
+  override name = 'MimeStructureError';
+}
+
+/** A rewrite in progress: the output streams while the input is still arriving. */
+export interface MessageRewrite {
+  /** Settles once the top-level header block has been read. */
+  readonly head: Promise<{ alreadyRewritten: boolean }>;
+  /** The rewritten message; consume it, or call `cancel`. */
+  readonly output: Readable;
+  /** Settles when the whole message has gone through; rejects with the first error. */
+  readonly done: Promise<RewriteReport>;
+  /** Stops reading and discards the output (used when the message needs no rewrite). */
+  cancel(): void;
+}
+
+class ByteCounter extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+}
+
+/**
+ * Streams a raw RFC 5322 message through mailsplit's Splitter, the rewrite stage and the Joiner.
+ * Errors of `source` or `output` come out as they are (an I/O failure may be retried); errors
+ * raised while parsing or rewriting come out as MimeStructureError (the same bytes fail again).
+ */
+export function startRewrite(source: Readable, rules: RewriteRules): MessageRewrite {
+  let settleHead!: (head: { alreadyRewritten: boolean }) => void;
+  let failHead!: (error: unknown) => void;
+  const head = new Promise<{ alreadyRewritten: boolean }>((resolve, reject) => {
+    settleHead = resolve;
+    failHead = reject;
+  });
+  // A caller that awaits `done` alone must not see an unhandled rejection from `head`.
+  head.catch(() => undefined);
+
+  const counterIn = new ByteCounter();
+  const splitter = new Splitter({ ignoreEmbedded: true });
+  const stage = new RewriteStage(rules, settleHead, () => counterIn.bytes);
+  const joiner = new Joiner();
+  const counterOut = new ByteCounter();
+  const output = new PassThrough();
+  // The first stream to fail is the origin; pipeline then destroys the others with that error.
+  let origin: 'io' | 'engine' | undefined;
+  const watch = (kind: 'io' | 'engine', ...streams: NodeJS.EventEmitter[]) => {
+    for (const stream of streams) stream.once('error', () => (origin ??= kind));
+  };
+  watch('io', source, output);
+  watch('engine', splitter, stage, joiner);
+  const done = pipeline(source, counterIn, splitter, stage, joiner, counterOut, output).then(
+    () => ({ ...stage.report, bytesIn: counterIn.bytes, bytesOut: counterOut.bytes }),
+    (error: unknown) => {
+      const failure =
+        origin === 'engine'
+          ? new MimeStructureError(`cannot parse or rewrite the message: ${errorText(error)}`, {
+              cause: error,
+            })
+          : error;
+      failHead(failure);
+      throw failure;
+    },
+  );
+  return {
+    head,
+    output,
+    done,
+    cancel: () => output.destroy(new Error('rewrite cancelled')),
+  };
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code} ${error.message}` : error.message;
+}

@@ -1,0 +1,72 @@
+import libqp = require('libqp');
+
+/** RFC 5322 section 2.1.1: at most 998 characters on a line, CRLF excluded. */
+const MAX_LINE_LENGTH = 998;
+const WRAP_AT = 76;
+
+/** Removes the Content-Transfer-Encoding from a part's raw body bytes. */
+export function decodeTransfer(raw: Buffer, encoding: string): Buffer {
+  switch (encoding) {
+    case 'base64':
+      return Buffer.from(raw.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+    case 'quoted-printable':
+      return libqp.decode(raw.toString('latin1'));
+    default:
+      return raw;
+  }
+}
+
+function hasLongLine(body: Buffer): boolean {
+  let start = 0;
+  for (;;) {
+    const lf = body.indexOf(0x0a, start);
+    const end = lf < 0 ? body.length : lf;
+    if (end - start > MAX_LINE_LENGTH + 1) return true;
+    if (lf < 0) return false;
+    start = lf + 1;
+  }
+}
+
+function hasEightBit(body: Buffer): boolean {
+  return body.some((byte) => byte > 0x7f);
+}
+
+function base64Lines(body: Buffer, eol: string): string {
+  const encoded = body.toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < encoded.length; i += WRAP_AT) lines.push(encoded.slice(i, i + WRAP_AT));
+  return lines.join(eol);
+}
+
+/**
+ * Applies a Content-Transfer-Encoding to a rewritten body. Base64 and quoted-printable parts keep
+ * their encoding. An identity-encoded part (7bit, 8bit, binary or none) keeps it unless the
+ * rewrite put non-ASCII text in it or a line exceeds 998 characters: then it becomes
+ * quoted-printable, because WorkMail recommends 7-bit content and rejects long lines.
+ *
+ * @param endsWithEol whether the original raw body ended with a line break (kept that way)
+ */
+export function encodeTransfer(
+  body: Buffer,
+  encoding: string,
+  addedNonAscii: boolean,
+  eol: string,
+  endsWithEol: boolean,
+): { raw: Buffer; encoding: string } {
+  if (encoding === 'base64') {
+    return {
+      raw: Buffer.from(base64Lines(body, eol) + (endsWithEol ? eol : ''), 'latin1'),
+      encoding,
+    };
+  }
+  const identity = encoding !== 'quoted-printable';
+  const sevenBitLabel = encoding === '' || encoding === '7bit';
+  const keepIdentity =
+    identity && !hasLongLine(body) && !addedNonAscii && !(sevenBitLabel && hasEightBit(body));
+  if (keepIdentity) return { raw: body, encoding };
+  const wrapped = libqp.wrap(libqp.encode(body), WRAP_AT);
+  return {
+    raw: Buffer.from(eol === '\r\n' ? wrapped : wrapped.replace(/\r\n/g, eol), 'latin1'),
+    encoding: 'quoted-printable',
+  };
+}
