@@ -14,6 +14,7 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testEnvironment: '<rootDir>/test/helpers/node-errors-environment.js',
       setupFiles: ['<rootDir>/test/helpers/quiet-sdk.ts'],
     },
   ],

@@ -16,17 +16,7 @@ export class InvalidEventError extends Error {
   }
 }
 
-/**
- * The message cannot be rewritten: its MIME structure is broken or beyond the engine's limits.
- * A retry gets the same bytes, so the caller delivers the message unchanged.
- */
-export class MessageRewriteError extends Error {
-  override name = 'MessageRewriteError';
-}
-
-/** The message body ended before the number of bytes the service announced: retry may cure it. */
-export class TruncatedMessageError extends Error {
-  override name = 'TruncatedMessageError';
-  /** Network-level cause, so the SDK's transient-error classification treats it as retryable. */
-  readonly code = 'ECONNRESET';
+/** GetRawMessageContent answered without a body: a fault of the moment that a retry may cure. */
+export class MissingMessageBodyError extends Error {
+  override name = 'MissingMessageBodyError';
 }

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { Splitter } from '@zone-eu/mailsplit';
 import { startRewrite } from '../../lambda/rewrite/rewrite-message';
 import type { RewriteReport, RewriteRules } from '../../lambda/rewrite/rewrite-rules';
 
@@ -31,47 +29,7 @@ export async function rewriteBuffer(
   return { output: Buffer.concat(parts), report };
 }
 
-export interface LeafPart {
-  part: string;
-  contentType: string;
-  headers: string;
-  /** Body bytes exactly as they stand in the message. */
-  raw: Buffer;
-  /** Body with the transfer encoding removed. */
-  decoded: Buffer;
-}
-
-/** Splits a message with mailsplit and returns its leaf parts, raw and decoded. */
-export async function leafParts(message: Buffer): Promise<LeafPart[]> {
-  const splitter = new Splitter({ ignoreEmbedded: true });
-  const leaves: LeafPart[] = [];
-  const raws = new Map<object, Buffer[]>();
-  splitter.on('data', (chunk) => {
-    if (chunk.type === 'node' && !chunk.multipart) raws.set(chunk, []);
-    else if (chunk.type === 'body') raws.get(chunk.node)?.push(chunk.value);
-  });
-  splitter.end(message);
-  await finished(splitter);
-  for (const [node, chunks] of raws) {
-    const mime = node as import('@zone-eu/mailsplit').MimeNode;
-    const raw = Buffer.concat(chunks);
-    const decoder = mime.getDecoder();
-    const decoded: Buffer[] = [];
-    decoder.on('data', (b: Buffer) => decoded.push(b));
-    await new Promise<void>((resolve) => {
-      decoder.on('end', resolve);
-      decoder.end(raw);
-    });
-    leaves.push({
-      part: (mime.partNr || []).join('.'),
-      contentType: mime.contentType || '',
-      headers: mime.getHeaders().toString('latin1'),
-      raw,
-      decoded: Buffer.concat(decoded),
-    });
-  }
-  return leaves;
-}
+export { type LeafPart, leafParts } from '../../local/message-diff';
 
 /** Line feeds that are not preceded by a carriage return. */
 export function bareLineFeeds(message: Buffer): number {

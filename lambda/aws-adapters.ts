@@ -1,0 +1,61 @@
+import type { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  GetRawMessageContentCommand,
+  PutRawMessageContentCommand,
+  type WorkMailMessageFlowClient,
+} from '@aws-sdk/client-workmailmessageflow';
+import { Upload } from '@aws-sdk/lib-storage';
+import { MissingMessageBodyError } from './errors';
+import type { MessageFlow, MessageStore, StoredObject } from './ports';
+
+/** S3's smallest multipart part; memory per upload stays near one part. */
+const PART_SIZE = 5 * 1024 * 1024;
+
+/** The Message Flow API through the SDK client. */
+export function sdkMessageFlow(client: WorkMailMessageFlowClient): MessageFlow {
+  return {
+    async getRawMessage(messageId, signal) {
+      const output = await client.send(new GetRawMessageContentCommand({ messageId }), {
+        abortSignal: signal,
+      });
+      if (!output.messageContent)
+        throw new MissingMessageBodyError('GetRawMessageContent returned no body');
+      // Node fails this stream (ECONNRESET, "aborted") if it ends before its Content-Length.
+      return output.messageContent as Readable;
+    },
+    async putRawMessage(messageId, location: StoredObject, signal) {
+      const s3Reference = {
+        bucket: location.bucket,
+        key: location.key,
+        ...(location.versionId ? { objectVersion: location.versionId } : {}),
+      };
+      await client.send(new PutRawMessageContentCommand({ messageId, content: { s3Reference } }), {
+        abortSignal: signal,
+      });
+    },
+  };
+}
+
+/** Streams messages to a bucket with lib-storage (multipart above 5 MB, aborted on error). */
+export function s3MessageStore(client: S3Client, bucket: string): MessageStore {
+  return {
+    async put(key, body, signal) {
+      const upload = new Upload({
+        client,
+        params: { Bucket: bucket, Key: key, Body: body, ContentType: 'message/rfc822' },
+        partSize: PART_SIZE,
+        queueSize: 2,
+        leavePartsOnError: false,
+      });
+      const abort = () => void upload.abort();
+      signal?.addEventListener('abort', abort, { once: true });
+      try {
+        const result = await upload.done();
+        return { bucket, key, ...(result.VersionId ? { versionId: result.VersionId } : {}) };
+      } finally {
+        signal?.removeEventListener('abort', abort);
+      }
+    },
+  };
+}

@@ -1,0 +1,13 @@
+/**
+ * Environment variables the function reads. The CDK stack sets them from these same constants,
+ * so the two cannot drift apart.
+ */
+export const ENV = {
+  bucket: 'MESSAGE_BUCKET',
+  keyPrefix: 'MESSAGE_KEY_PREFIX',
+  subjectTag: 'SUBJECT_TAG',
+  textDisclaimer: 'TEXT_DISCLAIMER',
+  htmlDisclaimer: 'HTML_DISCLAIMER',
+  markerHeader: 'MARKER_HEADER',
+  directions: 'REWRITE_DIRECTIONS',
+} as const;

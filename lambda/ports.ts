@@ -1,0 +1,31 @@
+import type { Readable } from 'node:stream';
+
+/** Where a rewritten message was stored, as the Message Flow API's `S3Reference` needs it. */
+export interface StoredObject {
+  bucket: string;
+  key: string;
+  /** Set when the bucket is versioned, so the Put names exactly the bytes this run wrote. */
+  versionId?: string;
+}
+
+/** The WorkMail Message Flow API, as the rule uses it. */
+export interface MessageFlow {
+  /** Streams the raw MIME of a message in transit. */
+  getRawMessage(messageId: string, signal?: AbortSignal): Promise<Readable>;
+  /** Replaces the message's content with the object at `location`. */
+  putRawMessage(messageId: string, location: StoredObject, signal?: AbortSignal): Promise<void>;
+}
+
+/** The bucket that WorkMail reads rewritten messages from. */
+export interface MessageStore {
+  /** Streams `body` to `key`, overwriting what is there; resolves once it is stored. */
+  put(key: string, body: Readable, signal?: AbortSignal): Promise<StoredObject>;
+}
+
+/** Structured logger; Powertools' Logger fits this shape. */
+export interface Log {
+  debug(message: string, attributes: Record<string, unknown>): void;
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}

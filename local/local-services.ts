@@ -1,0 +1,57 @@
+import { type AwsClients, type ClientOverrides, createAwsClients } from '../lambda/aws-clients';
+import { MessageFlowEmulator } from './message-flow-emulator';
+import { S3RVER_CREDENTIALS, startS3Server } from './s3-server';
+
+/** The bucket the local S3 server starts with. */
+export const LOCAL_BUCKET = 'workmail-rewrite-local';
+const REGION = 'us-east-1';
+
+export interface LocalServices {
+  /** The clients the handler uses, pointed at the local servers. */
+  clients: AwsClients;
+  /** The same overrides, for code that builds its own clients (e.g. a child process). */
+  overrides: Required<ClientOverrides>;
+  emulator: MessageFlowEmulator;
+  bucket: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a local S3 server and the Message Flow emulator on 127.0.0.1, and builds the production
+ * SDK clients pointed at them. The emulator gets its own S3 client, as WorkMail reads the bucket
+ * with its own credentials.
+ */
+export async function startLocalServices(): Promise<LocalServices> {
+  const s3 = await startS3Server([LOCAL_BUCKET]);
+  const workmailSide = createAwsClients({
+    region: REGION,
+    credentials: S3RVER_CREDENTIALS,
+    s3Endpoint: s3.endpoint,
+  });
+  const emulator = await MessageFlowEmulator.start(workmailSide.s3);
+  const overrides = {
+    region: REGION,
+    credentials: S3RVER_CREDENTIALS,
+    s3Endpoint: s3.endpoint,
+    messageFlowEndpoint: emulator.endpoint,
+  };
+  const clients = createAwsClients(overrides);
+  return {
+    clients,
+    overrides,
+    emulator,
+    bucket: LOCAL_BUCKET,
+    async close() {
+      for (const client of [
+        clients.s3,
+        clients.messageFlow,
+        workmailSide.s3,
+        workmailSide.messageFlow,
+      ]) {
+        client.destroy();
+      }
+      await emulator.close();
+      await s3.close();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { finished } from 'node:stream/promises';
+import { Headers, type MimeNode, Splitter } from '@zone-eu/mailsplit';
+
+export interface LeafPart {
+  part: string;
+  contentType: string;
+  headers: string;
+  /** Body bytes exactly as they stand in the message. */
+  raw: Buffer;
+  /** Body with the transfer encoding removed. */
+  decoded: Buffer;
+}
+
+/** Splits a message with mailsplit and returns its leaf parts, raw and decoded. */
+export async function leafParts(message: Buffer): Promise<LeafPart[]> {
+  const splitter = new Splitter({ ignoreEmbedded: true });
+  const raws = new Map<MimeNode, Buffer[]>();
+  splitter.on('data', (chunk) => {
+    if (chunk.type === 'node' && !chunk.multipart) raws.set(chunk, []);
+    else if (chunk.type === 'body') raws.get(chunk.node)?.push(chunk.value);
+  });
+  splitter.end(message);
+  await finished(splitter);
+  const leaves: LeafPart[] = [];
+  for (const [node, chunks] of raws) {
+    const raw = Buffer.concat(chunks);
+    const decoder = node.getDecoder();
+    const decoded: Buffer[] = [];
+    decoder.on('data', (b: Buffer) => decoded.push(b));
+    decoder.end(raw);
+    await finished(decoder);
+    leaves.push({
+      part: (node.partNr || []).join('.'),
+      contentType: node.contentType || '',
+      headers: node.getHeaders().toString('latin1'),
+      raw,
+      decoded: Buffer.concat(decoded),
+    });
+  }
+  return leaves;
+}
+
+export interface HeaderChange {
+  change: 'added' | 'removed' | 'changed';
+  name: string;
+  before?: string;
+  after?: string;
+}
+
+export interface PartChange {
+  part: string;
+  contentType: string;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+export interface MessageChanges {
+  headers: HeaderChange[];
+  changedParts: PartChange[];
+  unchangedParts: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+function topHeaders(message: Buffer): Map<string, string[]> {
+  const end = message.indexOf('\r\n\r\n');
+  const block = message.subarray(0, end < 0 ? message.length : end + 2);
+  const byName = new Map<string, string[]>();
+  for (const { line } of new Headers(block).getList()) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).trim();
+    const value = Buffer.from(line.slice(colon + 1), 'latin1')
+      .toString('utf8')
+      .replace(/\r\n/g, '')
+      .trim();
+    byName.set(name, [...(byName.get(name) ?? []), value]);
+  }
+  return byName;
+}
+
+function headerChanges(before: Buffer, after: Buffer): HeaderChange[] {
+  const [old, fresh] = [topHeaders(before), topHeaders(after)];
+  const changes: HeaderChange[] = [];
+  for (const name of new Set([...old.keys(), ...fresh.keys()])) {
+    const [was = [], now = []] = [old.get(name), fresh.get(name)];
+    if (was.join('\n') === now.join('\n')) continue;
+    if (!was.length) changes.push({ change: 'added', name, after: now.join(', ') });
+    else if (!now.length) changes.push({ change: 'removed', name, before: was.join(', ') });
+    else changes.push({ change: 'changed', name, before: was.join(', '), after: now.join(', ') });
+  }
+  return changes;
+}
+
+/** Compares two versions of a message: top-level headers, and leaf parts by part number. */
+export async function describeChanges(before: Buffer, after: Buffer): Promise<MessageChanges> {
+  const oldParts = new Map((await leafParts(before)).map((p) => [p.part, p]));
+  const changedParts: PartChange[] = [];
+  let unchangedParts = 0;
+  for (const part of await leafParts(after)) {
+    const old = oldParts.get(part.part);
+    if (old?.raw.equals(part.raw) && old.headers === part.headers) {
+      unchangedParts++;
+      continue;
+    }
+    changedParts.push({
+      part: part.part,
+      contentType: part.contentType,
+      bytesBefore: old?.raw.length ?? 0,
+      bytesAfter: part.raw.length,
+    });
+  }
+  return {
+    headers: headerChanges(before, after),
+    changedParts,
+    unchangedParts,
+    bytesBefore: before.length,
+    bytesAfter: after.length,
+  };
+}

@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+
+/** The errors the Message Flow API models, with the HTTP status the service sends. */
+export const MODELLED_ERRORS = {
+  ResourceNotFoundException: 404,
+  MessageRejected: 400,
+  MessageFrozen: 400,
+  InvalidContentLocation: 400,
+} as const;
+export type ModelledError = keyof typeof MODELLED_ERRORS;
+
+/** A failure the emulator answers one request with, instead of serving it. */
+export type Fault =
+  | { kind: 'error'; error: ModelledError; message?: string }
+  /** Any status and error type, e.g. 503 ServiceUnavailable or 400 ThrottlingException. */
+  | { kind: 'status'; status: number; errorType: string; message?: string }
+  /** Get only: announce the full length, send part of the body, then close the connection. */
+  | { kind: 'truncate' }
+  /** Close the connection without answering. */
+  | { kind: 'reset' };
+
+export const THROTTLING: Fault = {
+  kind: 'status',
+  status: 400,
+  errorType: 'ThrottlingException',
+  message: 'Rate exceeded',
+};
+export const SERVICE_UNAVAILABLE: Fault = {
+  kind: 'status',
+  status: 503,
+  errorType: 'ServiceUnavailable',
+  message: 'Service unavailable',
+};
+
+export type Operation = 'get' | 'put';
+
+/** A successful PutRawMessageContent: what was referenced and the bytes read from S3. */
+export interface RecordedUpdate {
+  messageId: string;
+  s3Reference: { bucket: string; key: string; objectVersion?: string };
+  content: Buffer;
+}
+
+// The service's patterns (Smithy model), checked as the service would before doing any work.
+const MESSAGE_ID = /^[a-z0-9-]{1,120}$/;
+const BUCKET = /^[a-z0-9][a-z0-9-]{2,62}$/;
+const KEY = /^[a-zA-Z0-9\-/]{1,1024}$/;
+// RFC 5321 section 4.5.3.1.6, which RawMessageContent cites: 1,000 characters with the CRLF.
+const MAX_LINE_WITH_CRLF = 1000;
+const ERROR_TYPE_SUFFIX = ':http://internal.amazon.com/coral/com.amazonaws.workmailmessageflow/';
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorType: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The first line over the limit (1-based), or undefined. */
+function longLine(content: Buffer): number | undefined {
+  let start = 0;
+  for (let line = 1; start < content.length; line++) {
+    const lf = content.indexOf(0x0a, start);
+    const end = lf < 0 ? content.length : lf + 1;
+    if (end - start > MAX_LINE_WITH_CRLF) return line;
+    start = end;
+  }
+  return undefined;
+}
+
+/**
+ * A local stand-in for the WorkMail Message Flow API: `GET /messages/{id}` and
+ * `POST /messages/{id}` with the service's status codes, `x-amzn-ErrorType` headers and JSON
+ * error bodies. A Put reads the referenced object back from S3, as WorkMail does, and later Gets
+ * return the new content. Faults can be queued per operation to test every failure path.
+ */
+export class MessageFlowEmulator {
+  /** Every successful Put, in order. */
+  readonly updates: RecordedUpdate[] = [];
+  private readonly messages = new Map<string, Buffer>();
+  private readonly faults: Record<Operation, Fault[]> = { get: [], put: [] };
+
+  private constructor(
+    private readonly server: Server,
+    private readonly s3: S3Client,
+  ) {}
+
+  /** Starts the emulator on 127.0.0.1 on a free port; `s3` reads the objects that Puts name. */
+  static async start(s3: S3Client): Promise<MessageFlowEmulator> {
+    const server = createServer();
+    const emulator = new MessageFlowEmulator(server, s3);
+    server.on('request', (request, response) => void emulator.serve(request, response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return emulator;
+  }
+
+  get endpoint(): string {
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** Puts a message in transit, as if WorkMail had just received it. */
+  addMessage(messageId: string, content: Buffer): void {
+    this.messages.set(messageId, content);
+  }
+
+  /** The message's current content (after any Put), or undefined. */
+  message(messageId: string): Buffer | undefined {
+    return this.messages.get(messageId);
+  }
+
+  /** Answers the next `times` requests of `operation` with `fault`. */
+  failNext(operation: Operation, fault: Fault, times = 1): void {
+    for (let i = 0; i < times; i++) this.faults[operation].push(fault);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.server.close((error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      const operation = this.route(request);
+      const fault = this.faults[operation.name].shift();
+      if (fault) return this.applyFault(fault, operation, response);
+      if (operation.name === 'get') return this.get(operation.messageId, response);
+      await this.put(operation.messageId, await readBody(request), response);
+    } catch (error) {
+      const failure =
+        error instanceof HttpError ? error : new HttpError(500, 'InternalFailure', String(error));
+      this.sendError(response, failure);
+    }
+  }
+
+  private route(request: IncomingMessage): { name: Operation; messageId: string } {
+    const authorization = request.headers.authorization ?? '';
+    if (
+      !/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/workmailmessageflow\/aws4_request/.test(
+        authorization,
+      )
+    ) {
+      throw new HttpError(
+        403,
+        'MissingAuthenticationTokenException',
+        'Missing Authentication Token',
+      );
+    }
+    const match = /^\/messages\/([^/?]+)$/.exec(request.url ?? '');
+    const name = request.method === 'GET' ? 'get' : request.method === 'POST' ? 'put' : undefined;
+    if (!match?.[1] || !name)
+      throw new HttpError(404, 'UnknownOperationException', 'Unknown operation');
+    const messageId = decodeURIComponent(match[1]);
+    if (!MESSAGE_ID.test(messageId)) {
+      throw new HttpError(400, 'ValidationException', 'messageId does not satisfy the constraint');
+    }
+    return { name, messageId };
+  }
+
+  private get(messageId: string, response: ServerResponse): void {
+    const content = this.requireMessage(messageId);
+    response.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': content.length,
+      'x-amzn-requestid': randomUUID(),
+    });
+    response.end(content);
+  }
+
+  private async put(messageId: string, body: Buffer, response: ServerResponse): Promise<void> {
+    this.requireMessage(messageId);
+    const reference = this.parseReference(body);
+    const content = await this.readObject(reference);
+    const line = longLine(content);
+    if (line !== undefined) {
+      throw new HttpError(
+        400,
+        'MessageRejected',
+        `Line ${line} exceeds ${MAX_LINE_WITH_CRLF} characters`,
+      );
+    }
+    this.messages.set(messageId, content);
+    this.updates.push({ messageId, s3Reference: reference, content });
+    response.writeHead(200, {
+      'content-type': 'application/json',
+      'x-amzn-requestid': randomUUID(),
+    });
+    response.end('{}');
+  }
+
+  private requireMessage(messageId: string): Buffer {
+    const content = this.messages.get(messageId);
+    if (!content) {
+      throw new HttpError(
+        404,
+        'ResourceNotFoundException',
+        'The requested email message is not found.',
+      );
+    }
+    return content;
+  }
+
+  private parseReference(body: Buffer): RecordedUpdate['s3Reference'] {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new HttpError(400, 'SerializationException', 'request body is not JSON');
+    }
+    const reference = (parsed as { content?: { s3Reference?: Record<string, unknown> } })?.content
+      ?.s3Reference;
+    const { bucket, key, objectVersion } = reference ?? {};
+    if (typeof bucket !== 'string' || !BUCKET.test(bucket)) {
+      throw new HttpError(400, 'ValidationException', 'content.s3Reference.bucket is invalid');
+    }
+    if (typeof key !== 'string' || !KEY.test(key)) {
+      throw new HttpError(400, 'ValidationException', 'content.s3Reference.key is invalid');
+    }
+    if (objectVersion !== undefined && typeof objectVersion !== 'string') {
+      throw new HttpError(
+        400,
+        'ValidationException',
+        'content.s3Reference.objectVersion is invalid',
+      );
+    }
+    return { bucket, key, ...(objectVersion ? { objectVersion } : {}) };
+  }
+
+  private async readObject(reference: RecordedUpdate['s3Reference']): Promise<Buffer> {
+    try {
+      const object = await this.s3.send(
+        new GetObjectCommand({
+          Bucket: reference.bucket,
+          Key: reference.key,
+          VersionId: reference.objectVersion,
+        }),
+      );
+      return Buffer.from(
+        await (
+          object.Body as { transformToByteArray(): Promise<Uint8Array> }
+        ).transformToByteArray(),
+      );
+    } catch {
+      throw new HttpError(
+        400,
+        'InvalidContentLocation',
+        'WorkMail could not read the email content from the S3 location provided.',
+      );
+    }
+  }
+
+  private applyFault(
+    fault: Fault,
+    operation: { name: Operation; messageId: string },
+    response: ServerResponse,
+  ): void {
+    switch (fault.kind) {
+      case 'error':
+        return this.sendError(
+          response,
+          new HttpError(
+            MODELLED_ERRORS[fault.error],
+            fault.error,
+            fault.message ?? `${fault.error} (injected)`,
+          ),
+        );
+      case 'status':
+        return this.sendError(
+          response,
+          new HttpError(fault.status, fault.errorType, fault.message ?? fault.errorType),
+        );
+      case 'truncate': {
+        const content = this.requireMessage(operation.messageId);
+        response.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': content.length,
+        });
+        response.write(content.subarray(0, Math.floor(content.length / 2)), () =>
+          response.socket?.destroy(),
+        );
+        return;
+      }
+      case 'reset':
+        response.socket?.destroy();
+        return;
+    }
+  }
+
+  private sendError(response: ServerResponse, error: HttpError): void {
+    const body = JSON.stringify({ message: error.message });
+    response.writeHead(error.status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'x-amzn-errortype': `${error.errorType}${ERROR_TYPE_SUFFIX}`,
+      'x-amzn-requestid': randomUUID(),
+    });
+    response.end(body);
+  }
+}

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { topHeader } from '../helpers/mime';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const INBOUND_ID = '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5d';
+
+async function replay(...args: string[]) {
+  return run(TSX, ['local/replay.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, AWS_REGION: '' },
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+}
+
+describe('npm run replay', () => {
+  let out: string;
+
+  beforeEach(() => {
+    out = mkdtempSync(join(tmpdir(), 'replay-'));
+  });
+
+  afterEach(() => {
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('replays the saved inbound event through the real handler and writes both messages', async () => {
+    const { code, stdout } = await replay('--out', out);
+
+    expect(code).toBe(0);
+    expect(stdout).toContain('Actions:\n  DEFAULT for all recipients');
+    expect(stdout).toContain('~ Subject: Quarterly figures  ->  [EXTERNAL] Quarterly figures');
+    expect(stdout).toContain('1 part(s) byte-identical');
+    const rewritten = readFileSync(join(out, `${INBOUND_ID}.rewritten.eml`));
+    expect(topHeader(rewritten, 'Subject')).toBe('[EXTERNAL] Quarterly figures');
+    const original = readFileSync(join(out, `${INBOUND_ID}.original.eml`));
+    expect(
+      original.equals(readFileSync(join(ROOT, 'events', 'messages', `${INBOUND_ID}.eml`))),
+    ).toBe(true);
+  });
+
+  it('reports delivery unchanged for the outbound event, which the default leaves alone', async () => {
+    const { code, stdout } = await replay('events/outbound.json', '--out', out);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Outcome: delivered unchanged');
+    expect(existsSync(join(out, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d.rewritten.eml'))).toBe(false);
+  });
+
+  it('takes the message from --message', async () => {
+    const { code, stdout } = await replay(
+      '--message',
+      join(ROOT, 'test', 'fixtures', 'plain-7bit.eml'),
+      '--out',
+      out,
+    );
+    expect(code).toBe(0);
+    expect(stdout).toContain('~ Subject: Lunch?  ->  [EXTERNAL] Lunch?');
+  });
+
+  it.each([
+    [
+      'a missing event file',
+      ['no-such-event.json'],
+      'replay: event file no-such-event.json does not exist',
+    ],
+    ['an event without a message', ['EVENT_WITHOUT_MESSAGE'], 'replay: message file'],
+    ['an event that is not JSON', ['NOT_JSON'], 'is not JSON'],
+  ])('fails with one clear line and exit code 1 on %s', async (_case, args, message) => {
+    const paths: Record<string, string> = {
+      EVENT_WITHOUT_MESSAGE: join(out, 'event.json'),
+      NOT_JSON: join(out, 'broken.json'),
+    };
+    writeFileSync(
+      paths.EVENT_WITHOUT_MESSAGE ?? '',
+      JSON.stringify({ messageId: 'nothing-saved' }),
+    );
+    writeFileSync(paths.NOT_JSON ?? '', '{ nope');
+
+    const { code, stderr } = await replay(...args.map((a) => paths[a] ?? a), '--out', out);
+
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(message);
+  });
+});

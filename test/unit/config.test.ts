@@ -1,0 +1,74 @@
+import { DEFAULTS, readConfig } from '../../lambda/config';
+import { ENV } from '../../lambda/env-names';
+import { ConfigError } from '../../lambda/errors';
+import { objectKeyFor } from '../../lambda/object-key';
+
+describe('readConfig', () => {
+  it('fills the defaults when only the bucket is set', () => {
+    expect(readConfig({ [ENV.bucket]: 'mail-rewrite-123' })).toEqual({
+      bucket: 'mail-rewrite-123',
+      keyPrefix: DEFAULTS.keyPrefix,
+      subjectTag: DEFAULTS.subjectTag,
+      textDisclaimer: DEFAULTS.textDisclaimer,
+      htmlDisclaimer: DEFAULTS.htmlDisclaimer,
+      markerHeader: DEFAULTS.markerHeader,
+      directions: ['INBOUND'],
+    });
+  });
+
+  it('lets an empty value turn a rewrite off', () => {
+    const config = readConfig({
+      [ENV.bucket]: 'b-1',
+      [ENV.subjectTag]: '',
+      [ENV.textDisclaimer]: '',
+    });
+    expect(config.subjectTag).toBe('');
+    expect(config.textDisclaimer).toBe('');
+  });
+
+  it('reads a list of flow directions', () => {
+    const config = readConfig({ [ENV.bucket]: 'b-1', [ENV.directions]: 'inbound, OUTBOUND' });
+    expect(config.directions).toEqual(['INBOUND', 'OUTBOUND']);
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(readConfig({ [ENV.bucket]: 'b-1' }))).toBe(true);
+  });
+
+  it.each([
+    [{}, `environment variable ${ENV.bucket} is required`],
+    [
+      { [ENV.bucket]: 'my.bucket' },
+      `environment variable ${ENV.bucket} must be 3-63 characters of a-z, 0-9 and - (no dots), got "my.bucket"`,
+    ],
+    [
+      { [ENV.bucket]: 'b-1', [ENV.keyPrefix]: 'mail_out/' },
+      `environment variable ${ENV.keyPrefix} must be letters, digits, - and / only, got "mail_out/"`,
+    ],
+    [
+      { [ENV.bucket]: 'b-1', [ENV.markerHeader]: 'Subject' },
+      `environment variable ${ENV.markerHeader} must be a header name starting with X-, got "Subject"`,
+    ],
+    [
+      { [ENV.bucket]: 'b-1', [ENV.subjectTag]: '[EXT]\r\nBcc: x@example.com' },
+      `environment variable ${ENV.subjectTag} must not contain line breaks`,
+    ],
+  ])('fails with a message naming the variable (%o)', (env, message) => {
+    expect(() => readConfig(env)).toThrow(new ConfigError(message));
+  });
+});
+
+describe('objectKeyFor', () => {
+  it('uses the invocation id as it is when the API pattern allows it', () => {
+    expect(objectKeyFor('rewritten/', '6f1e2d3c4b5a69788796a5b4c3d2e1f0')).toBe(
+      'rewritten/6f1e2d3c4b5a69788796a5b4c3d2e1f0',
+    );
+  });
+
+  it('hashes an id with characters the API pattern refuses, the same way every time', () => {
+    const key = objectKeyFor('rewritten/', 'abc_def.123');
+    expect(key).toMatch(/^rewritten\/sha256-[0-9a-f]{64}$/);
+    expect(objectKeyFor('rewritten/', 'abc_def.123')).toBe(key);
+    expect(key).toMatch(/^[a-zA-Z0-9\-/]*$/);
+  });
+});
