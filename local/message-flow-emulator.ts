@@ -268,20 +268,17 @@ export class MessageFlowEmulator {
     response: ServerResponse,
   ): void {
     switch (fault.kind) {
-      case 'error':
-        return this.sendError(
-          response,
-          new HttpError(
-            MODELLED_ERRORS[fault.error],
-            fault.error,
-            fault.message ?? `${fault.error} (injected)`,
-          ),
-        );
+      case 'error': {
+        const message = fault.message ?? `${fault.error} (injected)`;
+        this.sendError(response, new HttpError(MODELLED_ERRORS[fault.error], fault.error, message));
+        return;
+      }
       case 'status':
-        return this.sendError(
+        this.sendError(
           response,
           new HttpError(fault.status, fault.errorType, fault.message ?? fault.errorType),
         );
+        return;
       case 'truncate': {
         const content = this.requireMessage(operation.messageId);
         response.writeHead(200, {
