@@ -1,4 +1,7 @@
-/** Two projects: unit tests need no network; integration tests start local servers on 127.0.0.1. */
+/**
+ * Three projects: unit tests need no network; integration tests start local servers on 127.0.0.1;
+ * infra tests synthesize the CDK stack.
+ */
 const transform = {
   '^.+\\.ts$': [
     '@swc/jest',
@@ -16,6 +19,12 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       testEnvironment: '<rootDir>/test/helpers/node-errors-environment.js',
       setupFiles: ['<rootDir>/test/helpers/quiet-sdk.ts'],
+    },
+    {
+      ...common,
+      displayName: 'infra',
+      testMatch: ['<rootDir>/test/infra/**/*.test.ts'],
+      setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
     },
   ],
 };

@@ -1,0 +1,20 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ParameterError, readParameters } from './parameters';
+import { WorkMailRewriteStack } from './workmail-rewrite-stack';
+
+const app = new App();
+try {
+  const { stackName, ...parameters } = readParameters(app.node);
+  new WorkMailRewriteStack(app, stackName, {
+    ...parameters,
+    // Environment-agnostic unless the CLI knows the account and region (cdk deploy does).
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    description: 'WorkMail synchronous Run Lambda rule that rewrites messages in transit',
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+} catch (error) {
+  if (!(error instanceof ParameterError)) throw error;
+  console.error(`error: ${error.message}`);
+  process.exit(1);
+}

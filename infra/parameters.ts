@@ -1,0 +1,71 @@
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+import { BUCKET_NAME_PATTERN, ORGANIZATION_ID_PATTERN } from './workmail-rewrite-function';
+
+/** A deployment parameter (CDK context value) is missing or invalid. */
+export class ParameterError extends Error {
+  override name = 'ParameterError';
+}
+
+/** Deployment settings, given as `cdk deploy -c name=value`. */
+export interface Parameters {
+  organizationId: string;
+  bucketName?: string;
+  logRetention?: logs.RetentionDays;
+  stackName: string;
+}
+
+/** The context keys, as README's parameter table lists them. */
+export const CONTEXT = {
+  organizationId: 'orgId',
+  bucketName: 'bucketName',
+  logRetentionDays: 'logRetentionDays',
+  stackName: 'stackName',
+} as const;
+
+const RETENTION_DAYS = new Set(
+  Object.values(logs.RetentionDays).filter((value): value is number => typeof value === 'number'),
+);
+
+function text(node: Node, key: string): string | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  return String(value);
+}
+
+/**
+ * Reads and validates the deployment parameters from CDK context.
+ *
+ * @throws ParameterError naming the parameter and what it expects
+ */
+export function readParameters(node: Node): Parameters {
+  const organizationId = text(node, CONTEXT.organizationId);
+  if (!organizationId) {
+    throw new ParameterError(
+      `context value ${CONTEXT.organizationId} is required: run cdk deploy -c ${CONTEXT.organizationId}=m-<32 hex digits> (WorkMail console, Organization settings)`,
+    );
+  }
+  if (!ORGANIZATION_ID_PATTERN.test(organizationId)) {
+    throw new ParameterError(
+      `context value ${CONTEXT.organizationId} must be m- followed by 32 lower-case hex digits, got ${JSON.stringify(organizationId)}`,
+    );
+  }
+  const bucketName = text(node, CONTEXT.bucketName);
+  if (bucketName !== undefined && !BUCKET_NAME_PATTERN.test(bucketName)) {
+    throw new ParameterError(
+      `context value ${CONTEXT.bucketName} must be 3-63 characters of a-z, 0-9 and - (no dots: the Message Flow API refuses them), got ${JSON.stringify(bucketName)}`,
+    );
+  }
+  const retention = text(node, CONTEXT.logRetentionDays);
+  if (retention !== undefined && !RETENTION_DAYS.has(Number(retention))) {
+    throw new ParameterError(
+      `context value ${CONTEXT.logRetentionDays} must be one of CloudWatch's retention periods in days (1, 3, 5, 7, 14, 30, 60, 90, ...), got ${JSON.stringify(retention)}`,
+    );
+  }
+  return {
+    organizationId,
+    ...(bucketName ? { bucketName } : {}),
+    ...(retention ? { logRetention: Number(retention) as logs.RetentionDays } : {}),
+    stackName: text(node, CONTEXT.stackName) ?? 'WorkMailRewriteRule',
+  };
+}

@@ -1,0 +1,233 @@
+import { join } from 'node:path';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { DEFAULTS } from '../lambda/config';
+import { ENV } from '../lambda/env-names';
+import { acknowledgeRule, acknowledgeWildcardResource } from './nag-acknowledgements';
+
+/** Regions where WorkMail runs (admin guide); the organization and the function share one. */
+export const WORKMAIL_REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'] as const;
+
+/** WorkMail organization ids: `m-` and 32 lower-case hex digits. */
+export const ORGANIZATION_ID_PATTERN = /^m-[0-9a-f]{32}$/;
+
+/** S3 naming rules narrowed by the Message Flow API's `^[a-z0-9][a-z0-9\-]*$` (no dots). */
+export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
+const REPOSITORY_ROOT = join(__dirname, '..');
+
+export interface WorkMailRewriteFunctionProps {
+  /**
+   * The WorkMail organization (`m-` and 32 hex digits). Only this organization can invoke the
+   * function, and only its messages can be read or replaced by it.
+   */
+  readonly organizationId: string;
+
+  /**
+   * Name of the bucket that holds rewritten messages until WorkMail has read them.
+   * It must fit the Message Flow API: lower-case letters, digits and hyphens, no dots.
+   *
+   * @default - CloudFormation generates a name from the stack name
+   */
+  readonly bucketName?: string;
+
+  /**
+   * How long the function's log lines are kept.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Memory of the function in MB. CPU grows with memory, and the rewrite is CPU-bound while it
+   * streams. Not measured yet: the benchmark issue will set this from its numbers.
+   *
+   * @default 512
+   */
+  readonly memorySize?: number;
+
+  /**
+   * What happens to the bucket and the log group when the stack is deleted. `DESTROY` empties
+   * and deletes the bucket: it only holds copies of mail in transit, which expire after a day.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Everything a WorkMail synchronous Run Lambda rule needs: the rewrite function, the bucket that
+ * WorkMail reads rewritten messages from, least-privilege permissions for both, and the
+ * permission that lets the organization invoke the function.
+ */
+export class WorkMailRewriteFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly bucket: s3.Bucket;
+  /** The prefix under which rewritten messages are stored. */
+  readonly keyPrefix = DEFAULTS.keyPrefix;
+
+  constructor(scope: Construct, id: string, props: WorkMailRewriteFunctionProps) {
+    super(scope, id);
+    validateProps(props);
+    const stack = Stack.of(this);
+    warnOutsideWorkMailRegions(this, stack.region);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const messageArns = stack.formatArn({
+      service: 'workmailmessageflow',
+      resource: 'message',
+      resourceName: `${props.organizationId}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+
+    this.bucket = new s3.Bucket(this, 'MessageBucket', {
+      bucketName: props.bucketName,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          id: 'ExpireRewrittenMessages',
+          expiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+    });
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'WorkMailReadsRewrittenMessages',
+        principals: [new iam.ServicePrincipal(`workmail.${stack.region}.amazonaws.com`)],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [this.bucket.arnForObjects(`${this.keyPrefix}*`)],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': messageArns },
+          Bool: { 'aws:SecureTransport': 'true' },
+        },
+      }),
+    );
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'WorkMail rewrite rule: reads and replaces the organization messages in transit',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    acknowledgeRule(
+      this.bucket,
+      'S1',
+      'Server access logs would keep a second trace of private mail copies that live one day; CloudTrail data events can be turned on where audits need them',
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAndReplaceOrganizationMessages',
+        actions: [
+          'workmailmessageflow:GetRawMessageContent',
+          'workmailmessageflow:PutRawMessageContent',
+        ],
+        resources: [messageArns],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'StoreRewrittenMessages',
+        // Uploads stream in parts (lib-storage), and a failed one is aborted.
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [this.bucket.arnForObjects(`${this.keyPrefix}*`)],
+      }),
+    );
+
+    acknowledgeWildcardResource(
+      role,
+      messageArns,
+      'Message ids are not known in advance; the resource is narrowed to this organization (message/<orgId>/*)',
+    );
+    acknowledgeWildcardResource(
+      role,
+      this.bucket.arnForObjects(`${this.keyPrefix}*`),
+      'Object keys are invocation ids, not known in advance; the resource is narrowed to the prefix of this bucket',
+    );
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(REPOSITORY_ROOT, 'lambda', 'handler.ts'),
+      handler: 'handler',
+      projectRoot: REPOSITORY_ROOT,
+      depsLockFilePath: join(REPOSITORY_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      // WorkMail waits 15 s for the answer, cold start included: leave room for the start.
+      timeout: Duration.seconds(12),
+      memorySize: props.memorySize ?? 512,
+      role,
+      logGroup,
+      environment: {
+        [ENV.bucket]: this.bucket.bucketName,
+        [ENV.keyPrefix]: this.keyPrefix,
+      },
+      bundling: {
+        // The SDK goes into the bundle: it pins the version the tests ran against.
+        bundleAwsSDK: true,
+        externalModules: [],
+        minify: true,
+        format: OutputFormat.CJS,
+        // Runs on the Lambda runtime and on the Node 20 used for local checks of the bundle.
+        target: 'node20',
+        forceDockerBundling: false,
+      },
+    });
+    this.function.addPermission('WorkMailInvoke', {
+      principal: new iam.ServicePrincipal(`workmail.${stack.region}.amazonaws.com`),
+      sourceArn: stack.formatArn({
+        service: 'workmail',
+        resource: 'organization',
+        resourceName: props.organizationId,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+      sourceAccount: stack.account,
+    });
+  }
+}
+
+function validateProps(props: WorkMailRewriteFunctionProps): void {
+  if (!ORGANIZATION_ID_PATTERN.test(props.organizationId)) {
+    throw new Error(
+      `organizationId must be m- followed by 32 lower-case hex digits, got ${JSON.stringify(props.organizationId)}`,
+    );
+  }
+  const { bucketName } = props;
+  if (
+    bucketName !== undefined &&
+    !Token.isUnresolved(bucketName) &&
+    !BUCKET_NAME_PATTERN.test(bucketName)
+  ) {
+    throw new Error(
+      `bucketName must be 3-63 characters of a-z, 0-9 and - (no dots: the Message Flow API refuses them), got ${JSON.stringify(bucketName)}`,
+    );
+  }
+}
+
+function warnOutsideWorkMailRegions(scope: Construct, region: string): void {
+  if (Token.isUnresolved(region)) return;
+  if (!(WORKMAIL_REGIONS as readonly string[]).includes(region)) {
+    Annotations.of(scope).addWarningV2(
+      'workmail-rewrite:region',
+      `WorkMail runs in ${WORKMAIL_REGIONS.join(', ')}; the function must be in the organization's region, not ${region}`,
+    );
+  }
+}

@@ -1,0 +1,33 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Parameters } from './parameters';
+import { WorkMailRewriteFunction } from './workmail-rewrite-function';
+
+/** The project's deployable stack: the rewrite function construct and the outputs an admin needs. */
+export class WorkMailRewriteStack extends Stack {
+  readonly rewrite: WorkMailRewriteFunction;
+
+  constructor(scope: Construct, id: string, props: StackProps & Omit<Parameters, 'stackName'>) {
+    super(scope, id, props);
+    this.rewrite = new WorkMailRewriteFunction(this, 'Rewrite', props);
+    new CfnOutput(this, 'FunctionArn', {
+      description:
+        'Choose this function in the WorkMail rule (same account and region as the organization)',
+      value: this.rewrite.function.functionArn,
+    });
+    new CfnOutput(this, 'BucketName', {
+      description: 'Holds rewritten messages until WorkMail reads them; they expire after a day',
+      value: this.rewrite.bucket.bucketName,
+    });
+    new CfnOutput(this, 'NextStep', {
+      description: 'There is no API for flow rules: attach the function in the WorkMail console',
+      value:
+        'WorkMail console > your organization > Organization settings > Inbound rules > Create: ' +
+        'Action "Run Lambda", tick "Run synchronously", choose FunctionArn, ' +
+        'Sender domains or addresses "*" and Destination "*" (a synchronous rule takes only *), ' +
+        'Fallback action "Default" (deliver unchanged if the function cannot answer), ' +
+        'Rule timeout 5-10 minutes (how long WorkMail retries a failed call). ' +
+        'Then turn on email event logging (Monitoring settings). README has details.',
+    });
+  }
+}

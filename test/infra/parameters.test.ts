@@ -1,0 +1,52 @@
+import { App } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CONTEXT, ParameterError, readParameters } from '../../infra/parameters';
+import { ORG_ID } from '../helpers/synth';
+
+function parametersOf(context: Record<string, unknown>) {
+  return readParameters(new App({ context }).node);
+}
+
+describe('readParameters', () => {
+  it('reads the organization id and applies the defaults', () => {
+    expect(parametersOf({ [CONTEXT.organizationId]: ORG_ID })).toEqual({
+      organizationId: ORG_ID,
+      stackName: 'WorkMailRewriteRule',
+    });
+  });
+
+  it('reads every optional parameter', () => {
+    expect(
+      parametersOf({
+        [CONTEXT.organizationId]: ORG_ID,
+        [CONTEXT.bucketName]: 'acme-mail-rewrite',
+        [CONTEXT.logRetentionDays]: '90',
+        [CONTEXT.stackName]: 'AcmeMailRule',
+      }),
+    ).toEqual({
+      organizationId: ORG_ID,
+      bucketName: 'acme-mail-rewrite',
+      logRetention: RetentionDays.THREE_MONTHS,
+      stackName: 'AcmeMailRule',
+    });
+  });
+
+  it.each([
+    [{}, /^context value orgId is required: run cdk deploy -c orgId=m-/],
+    [
+      { orgId: 'm-123' },
+      /^context value orgId must be m- followed by 32 lower-case hex digits, got "m-123"$/,
+    ],
+    [
+      { orgId: ORG_ID, bucketName: 'Acme_Mail' },
+      /^context value bucketName must be 3-63 characters .*got "Acme_Mail"$/,
+    ],
+    [
+      { orgId: ORG_ID, logRetentionDays: '10' },
+      /^context value logRetentionDays must be one of .*got "10"$/,
+    ],
+  ])('fails with a message naming the parameter (%o)', (context, message) => {
+    expect(() => parametersOf(context)).toThrow(ParameterError);
+    expect(() => parametersOf(context)).toThrow(message);
+  });
+});
