@@ -173,8 +173,8 @@ describe('WorkMailRewriteStack', () => {
     const [fn] = resourcesOfType(template, 'AWS::Lambda::Function').filter(
       (f) => (f.Properties.Runtime as string) === 'nodejs24.x',
     );
-    const variables = (fn?.Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const environment = fn?.Properties.Environment as { Variables: Record<string, unknown> };
+    const variables = environment.Variables;
     expect(Object.keys(variables).sort()).toEqual([ENV.bucket, ENV.keyPrefix].sort());
     expect(variables[ENV.bucket]).toEqual({ Ref: expect.stringMatching(/^RewriteMessageBucket/) });
     // The handler accepts it, and stores under the prefix the IAM and bucket policies name.
