@@ -10,10 +10,14 @@ export interface Config {
   readonly keyPrefix: string;
   /** Subject prefix; empty turns tagging off. */
   readonly subjectTag: string;
+  /** Text put at the top of the plain-text body; empty turns it off. */
+  readonly textBanner: string;
+  /** HTML put right after `<body>` of the HTML body; empty turns it off. */
+  readonly htmlBanner: string;
   /** Text appended to the plain-text body; empty turns it off. */
-  readonly textDisclaimer: string;
+  readonly textFooter: string;
   /** HTML inserted before `</body>` of the HTML body; empty turns it off. */
-  readonly htmlDisclaimer: string;
+  readonly htmlFooter: string;
   /** Header that marks a message as rewritten by this function. */
   readonly markerHeader: string;
   /** Mail flowing in other directions is delivered as it is, without being fetched. */
@@ -24,10 +28,12 @@ export interface Config {
 export const DEFAULTS = {
   keyPrefix: 'rewritten/',
   subjectTag: '[EXTERNAL]',
-  textDisclaimer:
+  textBanner: '',
+  htmlBanner: '',
+  textFooter:
     'CAUTION: This email originated from outside the organization. ' +
     'Do not click links or open attachments unless you recognize the sender.',
-  htmlDisclaimer:
+  htmlFooter:
     '<p style="border:1px solid #c00;padding:6px;color:#c00;font-family:sans-serif">' +
     'CAUTION: This email originated from outside the organization. ' +
     'Do not click links or open attachments unless you recognize the sender.</p>',
@@ -96,8 +102,10 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
       'letters, digits, - and / only',
     ),
     subjectTag: singleLine(optional(env, ENV.subjectTag, DEFAULTS.subjectTag), ENV.subjectTag),
-    textDisclaimer: optional(env, ENV.textDisclaimer, DEFAULTS.textDisclaimer),
-    htmlDisclaimer: optional(env, ENV.htmlDisclaimer, DEFAULTS.htmlDisclaimer),
+    textBanner: optional(env, ENV.textBanner, DEFAULTS.textBanner),
+    htmlBanner: optional(env, ENV.htmlBanner, DEFAULTS.htmlBanner),
+    textFooter: optional(env, ENV.textFooter, DEFAULTS.textFooter),
+    htmlFooter: optional(env, ENV.htmlFooter, DEFAULTS.htmlFooter),
     markerHeader: matching(
       optional(env, ENV.markerHeader, DEFAULTS.markerHeader),
       ENV.markerHeader,

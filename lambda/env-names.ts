@@ -6,8 +6,10 @@ export const ENV = {
   bucket: 'MESSAGE_BUCKET',
   keyPrefix: 'MESSAGE_KEY_PREFIX',
   subjectTag: 'SUBJECT_TAG',
-  textDisclaimer: 'TEXT_DISCLAIMER',
-  htmlDisclaimer: 'HTML_DISCLAIMER',
+  textBanner: 'TEXT_BANNER',
+  htmlBanner: 'HTML_BANNER',
+  textFooter: 'TEXT_FOOTER',
+  htmlFooter: 'HTML_FOOTER',
   markerHeader: 'MARKER_HEADER',
   directions: 'REWRITE_DIRECTIONS',
 } as const;

@@ -5,7 +5,7 @@ import {
   isTransientError,
 } from '@smithy/service-error-classification';
 import { InvalidEventError, MissingMessageBodyError } from './errors';
-import { MimeStructureError } from './rewrite/rewrite-message';
+import { RewriteDeclinedError } from './rewrite/rewrite-declined';
 
 /**
  * What to do when handling a message fails: throw so that WorkMail retries the invocation, or
@@ -44,8 +44,13 @@ export function classifyFailure(error: unknown): FailureOutcome {
     // The same event or the same bytes would fail the same way again.
     case InvalidEventError.name:
       return { action: 'deliver-unchanged', reason: 'invalid-event', severity: 'error' };
-    case MimeStructureError.name:
-      return { action: 'deliver-unchanged', reason: 'unparseable-message', severity: 'warn' };
+    // The engine declined: broken structure, a line WorkMail would refuse, too large...
+    case RewriteDeclinedError.name:
+      return {
+        action: 'deliver-unchanged',
+        reason: `declined-${(error as RewriteDeclinedError).reason}`,
+        severity: 'warn',
+      };
     // Redirected mail cannot be updated (the AWS samples deliver it as it is).
     case 'MessageFrozen':
       return { action: 'deliver-unchanged', reason: 'message-frozen', severity: 'warn' };

@@ -44,8 +44,8 @@ export function deliverToAll(): WorkMailSyncResponse {
 function rulesFor(config: Config, invocationId: string): RewriteRules {
   return {
     subjectTag: config.subjectTag,
-    textDisclaimer: config.textDisclaimer,
-    htmlDisclaimer: config.htmlDisclaimer,
+    banner: { text: config.textBanner, html: config.htmlBanner },
+    footer: { text: config.textFooter, html: config.htmlFooter },
     marker: { header: config.markerHeader, value: invocationId },
   };
 }
@@ -54,7 +54,7 @@ function changedAnything(report: RewriteReport): boolean {
   return (
     report.subject === 'tagged' ||
     report.subject === 'added' ||
-    report.parts.some((part) => part.change === 'disclaimer-added')
+    report.parts.some((part) => part.change === 'rewritten')
   );
 }
 
@@ -75,14 +75,18 @@ function reportFields(report: RewriteReport) {
     bytesOut: report.bytesOut,
     subject: report.subject,
     foreignMarkerRemoved: report.foreignMarkerRemoved,
-    parts: report.parts.map(({ part, contentType, change, reason, transferEncoding, charset }) => ({
-      part,
-      contentType,
-      change,
-      ...(reason ? { reason } : {}),
-      ...(transferEncoding ? { transferEncoding } : {}),
-      ...(charset ? { charset } : {}),
-    })),
+    lineEndingsFixed: report.lineEndingsFixed,
+    parts: report.parts.map(
+      ({ part, contentType, change, added, reason, transferEncoding, charset }) => ({
+        part,
+        contentType,
+        change,
+        ...(added ? { added } : {}),
+        ...(reason ? { reason } : {}),
+        ...(transferEncoding ? { transferEncoding } : {}),
+        ...(charset ? { charset } : {}),
+      }),
+    ),
   };
 }
 

@@ -1,12 +1,19 @@
 import type { MimeNode } from '@zone-eu/mailsplit';
-
-/** What the engine may do with a MIME node. */
-export type BodyKind = 'text' | 'html' | 'none';
+import type { BodyKind } from './text-insertion';
 
 type Node = Pick<
   MimeNode,
-  'root' | 'parentNode' | 'multipart' | 'contentType' | 'disposition' | 'filename'
+  'root' | 'parentNode' | 'multipart' | 'contentType' | 'disposition' | 'filename' | 'partNr'
 >;
+
+/** How the engine sees one MIME node. */
+export type NodeRole =
+  /** A displayed text/plain or text/html part: a fragment of its display group's body. */
+  | { role: 'fragment'; kind: BodyKind; group: object }
+  /** Displayed, but signed or encrypted: changing a byte would break it. */
+  | { role: 'protected'; reason: string }
+  /** A node that starts a new display group (an alternative of a multipart/alternative). */
+  | { role: 'other'; startsGroup: boolean; attachment: boolean };
 
 // Changing one byte under these breaks a signature or is impossible (RFC 1847, RFC 8551).
 const PROTECTED_MULTIPARTS = new Set(['signed', 'encrypted']);
@@ -16,40 +23,63 @@ const PROTECTED_TYPES = new Set([
   'application/pgp-encrypted',
 ]);
 
-function isAttachment(node: Node): boolean {
+export function isAttachment(node: Pick<Node, 'disposition' | 'filename'>): boolean {
   return node.disposition === 'attachment' || Boolean(node.filename);
+}
+
+function indexInParent(node: Node): number {
+  const last = node.partNr ? node.partNr[node.partNr.length - 1] : undefined;
+  return typeof last === 'number' ? last : 1;
 }
 
 /**
  * Finds the displayed body of a message as mail clients do, one node at a time, in the order the
- * splitter emits them: the root; every alternative of a `multipart/alternative`; in any other
- * multipart (mixed, related, report...), the first child that is not an attachment. Nothing
- * under `multipart/signed` or `multipart/encrypted` is selected. Attached messages never reach
- * it: the splitter runs with `ignoreEmbedded`, so they stay opaque leaves.
+ * splitter emits them (parents before children):
+ * - the root is displayed; every alternative of a `multipart/alternative` is displayed and starts
+ *   its own display group; in a `multipart/related` only the first part (the root) is displayed;
+ *   in any other multipart, every part that is not an attachment;
+ * - the displayed text/plain and text/html leaves of a group are its fragments: the first gets the
+ *   banner, the last the footer (clients split a body around inline images into several);
+ * - nothing under `multipart/signed` or `multipart/encrypted` is changed. Attached messages never
+ *   reach here: the splitter runs with `ignoreEmbedded`, so they stay opaque leaves.
  */
 export class BodySelector {
   private readonly displayed = new WeakSet<object>();
-  private readonly slotTaken = new WeakSet<object>();
+  private readonly groups = new WeakMap<object, object>();
 
-  /** Classifies a node; must see every node of one message, parents before children. */
-  classify(node: Node): BodyKind {
-    if (!this.isDisplayed(node)) return 'none';
+  classify(node: Node): NodeRole {
+    const parent = node.parentNode || undefined;
+    const attachment = isAttachment(node);
+    const startsGroup = parent?.multipart === 'alternative';
+    if (!this.isDisplayed(node, parent)) return { role: 'other', startsGroup, attachment };
+    if (PROTECTED_TYPES.has(node.contentType || '')) {
+      return { role: 'protected', reason: `${node.contentType} content is encrypted or signed` };
+    }
+    if (node.multipart && PROTECTED_MULTIPARTS.has(node.multipart)) {
+      return { role: 'protected', reason: `multipart/${node.multipart} content must not change` };
+    }
     this.displayed.add(node);
-    if (node.multipart || isAttachment(node)) return 'none';
-    if (node.contentType === 'text/plain') return 'text';
-    if (node.contentType === 'text/html') return 'html';
-    return 'none';
+    const group = startsGroup || !parent ? node : (this.groups.get(parent) ?? node);
+    this.groups.set(node, group);
+    if (node.multipart || attachment) return { role: 'other', startsGroup, attachment };
+    if (node.contentType === 'text/plain') return { role: 'fragment', kind: 'text', group };
+    if (node.contentType === 'text/html') return { role: 'fragment', kind: 'html', group };
+    return { role: 'other', startsGroup, attachment };
   }
 
-  private isDisplayed(node: Node): boolean {
-    if (PROTECTED_TYPES.has(node.contentType || '')) return false;
-    if (node.multipart && PROTECTED_MULTIPARTS.has(node.multipart)) return false;
-    const parent = node.parentNode;
+  /** Whether `node` lies inside the display group `group`. */
+  inGroup(node: Node, group: object): boolean {
+    for (let n: Node | false = node; n; n = n.parentNode as Node | false) {
+      if (this.groups.get(n) === group || n === group) return true;
+    }
+    return false;
+  }
+
+  private isDisplayed(node: Node, parent: Node | undefined): boolean {
     if (node.root || !parent) return true;
     if (!this.displayed.has(parent)) return false;
     if (parent.multipart === 'alternative') return true;
-    if (this.slotTaken.has(parent) || isAttachment(node)) return false;
-    this.slotTaken.add(parent);
-    return true;
+    if (parent.multipart === 'related') return indexInParent(node) === 1;
+    return !isAttachment(node);
   }
 }

@@ -1,13 +1,13 @@
 import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Joiner, Splitter } from '@zone-eu/mailsplit';
+import { RewriteDeclinedError } from './rewrite-declined';
 import type { RewriteReport, RewriteRules } from './rewrite-rules';
 import { RewriteStage } from './rewrite-stage';
+import { CrlfNormalizer, OutputLimits } from './stream-guards';
 
-/** The message's structure is broken or beyond the engine's limits; carries the parser's error. */
-export class MimeStructureError extends Error {
-  override name = 'MimeStructureError';
-}
+/** WorkMail's largest MIME message (admin guide, quotas). */
+export const DEFAULT_MAX_OUTPUT_BYTES = 40 * 1024 * 1024;
 
 /** A rewrite in progress: the output streams while the input is still arriving. */
 export interface MessageRewrite {
@@ -31,8 +31,8 @@ class ByteCounter extends Transform {
 
 /**
  * Streams a raw RFC 5322 message through mailsplit's Splitter, the rewrite stage and the Joiner.
- * Errors of `source` or `output` come out as they are (an I/O failure may be retried); errors
- * raised while parsing or rewriting come out as MimeStructureError (the same bytes fail again).
+ * Errors of `source` or `output` come out as they are (an I/O failure may be retried); a message
+ * the engine will not rewrite fails with RewriteDeclinedError (the same bytes fail again).
  */
 export function startRewrite(source: Readable, rules: RewriteRules): MessageRewrite {
   let settleHead!: (head: { alreadyRewritten: boolean }) => void;
@@ -45,10 +45,11 @@ export function startRewrite(source: Readable, rules: RewriteRules): MessageRewr
   head.catch(() => undefined);
 
   const counterIn = new ByteCounter();
+  const normalizer = new CrlfNormalizer();
   const splitter = new Splitter({ ignoreEmbedded: true });
   const stage = new RewriteStage(rules, settleHead, () => counterIn.bytes);
   const joiner = new Joiner();
-  const counterOut = new ByteCounter();
+  const limits = new OutputLimits(rules.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
   const output = new PassThrough();
   // The first stream to fail is the origin; pipeline then destroys the others with that error.
   let origin: 'io' | 'engine' | undefined;
@@ -56,16 +57,34 @@ export function startRewrite(source: Readable, rules: RewriteRules): MessageRewr
     for (const stream of streams) stream.once('error', () => (origin ??= kind));
   };
   watch('io', source, output);
-  watch('engine', splitter, stage, joiner);
-  const done = pipeline(source, counterIn, splitter, stage, joiner, counterOut, output).then(
-    () => ({ ...stage.report, bytesIn: counterIn.bytes, bytesOut: counterOut.bytes }),
+  watch('engine', splitter, stage, joiner, limits);
+  const done = pipeline(
+    source,
+    counterIn,
+    normalizer,
+    splitter,
+    stage,
+    joiner,
+    limits,
+    output,
+  ).then(
+    () => ({
+      ...stage.report,
+      bytesIn: counterIn.bytes,
+      bytesOut: limits.bytes,
+      lineEndingsFixed: normalizer.fixed,
+    }),
     (error: unknown) => {
       const failure =
-        origin === 'engine'
-          ? new MimeStructureError(`cannot parse or rewrite the message: ${errorText(error)}`, {
-              cause: error,
-            })
-          : error;
+        origin !== 'engine' || error instanceof RewriteDeclinedError
+          ? error
+          : new RewriteDeclinedError(
+              'unparseable',
+              `cannot parse the message: ${errorText(error)}`,
+              {
+                cause: error,
+              },
+            );
       failHead(failure);
       throw failure;
     },

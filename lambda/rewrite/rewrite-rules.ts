@@ -1,11 +1,19 @@
+/** Text for each kind of displayed body; empty or missing means nothing for that kind. */
+export interface BodyText {
+  /** Plain text, for text/plain parts. Line breaks follow the part's. */
+  text?: string;
+  /** HTML, for text/html parts; wrapped in `<div data-mail-rewrite="banner|footer">`. */
+  html?: string;
+}
+
 /** What the engine changes in a message. Every field is optional except the marker. */
 export interface RewriteRules {
   /** Prefixed to the Subject, e.g. `[EXTERNAL]`; never added twice. */
   subjectTag?: string;
-  /** Appended to the displayed plain-text body. */
-  textDisclaimer?: string;
-  /** Inserted before `</body>` of the displayed HTML body. */
-  htmlDisclaimer?: string;
+  /** Put at the top of the displayed body (a warning banner); never added twice. */
+  banner?: BodyText;
+  /** Put at the end of the displayed body (a disclaimer); never added twice. */
+  footer?: BodyText;
   /**
    * Header that marks the message as rewritten, e.g. `X-Mail-Rewrite-Id: <invocation id>`.
    * A message that already carries it with this exact value is this engine's own output and is
@@ -14,6 +22,10 @@ export interface RewriteRules {
   marker: { header: string; value: string };
   /** Largest encoded text part (bytes) the engine will buffer to rewrite; larger ones pass. */
   maxRewritePartBytes?: number;
+  /** Most bytes held back after a fragment while deciding whether it gets the footer. */
+  maxHeldBytes?: number;
+  /** Largest output the engine produces (WorkMail takes 40 MB); larger is declined. */
+  maxOutputBytes?: number;
 }
 
 /** What happened to one MIME part that the engine selected as displayed body. */
@@ -21,8 +33,10 @@ export interface PartReport {
   /** IMAP-style part number, e.g. `1.2`, or `TEXT` for a single-part message. */
   part: string;
   contentType: string;
-  change: 'disclaimer-added' | 'skipped';
-  /** Why a part was skipped (no message text, only structure). */
+  change: 'rewritten' | 'already-present' | 'skipped';
+  /** What was added to a rewritten part. */
+  added?: ('banner' | 'footer')[];
+  /** Why a part was skipped, or a note on a rewritten one (no message text, only structure). */
   reason?: string;
   bytesBefore: number;
   bytesAfter: number;
@@ -40,4 +54,6 @@ export interface RewriteReport {
   parts: PartReport[];
   bytesIn: number;
   bytesOut: number;
+  /** Bare LF line endings turned into CRLF on the way in. */
+  lineEndingsFixed: number;
 }

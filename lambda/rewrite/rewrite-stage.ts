@@ -1,18 +1,24 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Headers, MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
-import { type BodyKind, BodySelector } from './body-selection';
+import { BodySelector } from './body-selection';
+import { RewriteDeclinedError } from './rewrite-declined';
 import type { PartReport, RewriteReport, RewriteRules } from './rewrite-rules';
 import { newSubjectLine, tagSubjectLine } from './subject-tag';
-import { insertIntoBody } from './text-insertion';
+import { type BodyKind, insertIntoBody } from './text-insertion';
 import { decodeTransfer, encodeTransfer } from './transfer-encoding';
 
 /** Text parts larger than this pass unchanged, so memory stays bounded. */
 export const DEFAULT_MAX_REWRITE_PART_BYTES = 16 * 1024 * 1024;
+/** At most this much of what follows a fragment is held back while its footer is decided. */
+export const DEFAULT_MAX_HELD_BYTES = 16 * 1024 * 1024;
 
-interface PendingPart {
+/** A displayed text or HTML fragment, collected whole before it is changed. */
+interface Fragment {
   node: MimeNode;
-  kind: Exclude<BodyKind, 'none'>;
-  addition: string;
+  kind: BodyKind;
+  group: object;
+  /** The first fragment of its display group: it gets the banner. */
+  banner: boolean;
   chunks: Buffer[];
   size: number;
 }
@@ -21,17 +27,18 @@ function partName(node: MimeNode): string {
   return node.partNr ? node.partNr.join('.') : '';
 }
 
-/** Line ending of a header block; the block decides for everything the engine writes. */
-function lineEndingOf(headers: Buffer): string {
-  const lf = headers.indexOf(0x0a);
-  return lf > 0 && headers[lf - 1] === 0x0d ? '\r\n' : lf < 0 ? '\r\n' : '\n';
+function chunkSize(chunk: SplitterChunk): number {
+  return chunk.type === 'node' ? 0 : chunk.value.length;
 }
 
 /**
  * Object-mode stage between mailsplit's Splitter and Joiner. It edits the top-level headers
- * (marker, subject tag) and rewrites the displayed text and HTML body parts. Every other chunk
- * passes through as the same object, so its bytes come out identical. A selected part is held
- * until its last body chunk, then decoded, changed, encoded and released.
+ * (marker, subject tag) and adds the banner and the footer to the displayed body. Every other
+ * chunk passes as the same object, so its bytes come out identical.
+ *
+ * A fragment is collected until its last body chunk. The banner goes on the first fragment of a
+ * display group; whether a fragment is the last one (and gets the footer) is known only when the
+ * next node arrives, so the last fragment seen is held, and what follows it is queued, until then.
  */
 export class RewriteStage extends Transform {
   readonly report: RewriteReport = {
@@ -41,10 +48,18 @@ export class RewriteStage extends Transform {
     parts: [],
     bytesIn: 0,
     bytesOut: 0,
+    lineEndingsFixed: 0,
   };
   private readonly selector = new BodySelector();
+  private readonly bannerGiven = new WeakSet<object>();
   private readonly maxPartBytes: number;
-  private pending: PendingPart | undefined;
+  private readonly maxHeldBytes: number;
+  private readonly footerConfigured: boolean;
+  private collecting: Fragment | undefined;
+  private held: Fragment | undefined;
+  private queue: SplitterChunk[] = [];
+  private queuedBytes = 0;
+  private readonly unclosed = new Map<MimeNode, Buffer>();
   private eol = '\r\n';
 
   constructor(
@@ -54,49 +69,104 @@ export class RewriteStage extends Transform {
   ) {
     super({ objectMode: true });
     this.maxPartBytes = rules.maxRewritePartBytes ?? DEFAULT_MAX_REWRITE_PART_BYTES;
+    this.maxHeldBytes = rules.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
+    this.footerConfigured = Boolean(rules.footer?.text || rules.footer?.html);
   }
 
   override _transform(chunk: SplitterChunk, _encoding: BufferEncoding, done: TransformCallback) {
-    const pending = this.pending;
-    if (pending && chunk.type === 'body' && chunk.node === pending.node) {
-      pending.chunks.push(chunk.value);
-      pending.size += chunk.value.length;
-      if (pending.size > this.maxPartBytes)
-        this.releaseUnchanged(pending, 'part too large to rewrite');
+    const collecting = this.collecting;
+    if (collecting && chunk.type === 'body' && chunk.node === collecting.node) {
+      collecting.chunks.push(chunk.value);
+      collecting.size += chunk.value.length;
+      if (collecting.size > this.maxPartBytes) {
+        this.collecting = undefined;
+        this.releaseUnchanged(collecting, 'part too large to rewrite');
+      }
       return done();
     }
-    if (pending) this.finishPart(pending);
+    if (collecting) this.finishCollecting(collecting);
     if (chunk.type === 'node') this.handleNode(chunk);
-    else this.push(chunk);
+    else {
+      if (chunk.type === 'data') this.noteClosingDelimiters(chunk.value);
+      this.forward(chunk);
+    }
+    if (this.held && this.queuedBytes > this.maxHeldBytes) {
+      this.resolveHeld(
+        true,
+        'footer placed early: too much followed this part to wait for the end',
+      );
+    }
     done();
   }
 
   override _flush(done: TransformCallback) {
-    if (this.pending) this.finishPart(this.pending);
+    if (this.collecting) this.finishCollecting(this.collecting);
+    if (this.held) this.resolveHeld(true);
     // The splitter invents a root node even for zero bytes of input.
-    if (this.bytesRead() === 0) return done(new Error('message is empty'));
+    if (this.bytesRead() === 0)
+      return done(new RewriteDeclinedError('empty', 'the message is empty'));
+    if (this.unclosed.size > 0) {
+      return done(
+        new RewriteDeclinedError(
+          'missing-final-boundary',
+          'a multipart has no closing delimiter; the engine does not repair structure',
+        ),
+      );
+    }
     done();
+  }
+
+  /** Pushes, or queues while a fragment is held (output order must follow input order). */
+  private forward(chunk: SplitterChunk) {
+    if (!this.held) {
+      this.push(chunk);
+      return;
+    }
+    this.queue.push(chunk);
+    this.queuedBytes += chunkSize(chunk);
   }
 
   private handleNode(node: MimeNode) {
     if (node.root) this.handleRoot(node);
-    const kind = this.report.alreadyRewritten ? 'none' : this.selector.classify(node);
-    const addition =
-      kind === 'text'
-        ? this.rules.textDisclaimer
-        : kind === 'html'
-          ? this.rules.htmlDisclaimer
-          : undefined;
-    if (kind === 'none' || !addition) {
+    if (node.multipart && node.headers) this.trackClosingDelimiter(node);
+    if (this.report.alreadyRewritten) {
       this.push(node);
       return;
     }
-    this.pending = { node, kind, addition, chunks: [], size: 0 };
+    const role = this.selector.classify(node);
+    const held = this.held;
+    if (held) {
+      if (role.role === 'fragment') this.resolveHeld(role.group !== held.group);
+      else if (
+        role.role === 'protected' ||
+        role.attachment ||
+        role.startsGroup ||
+        !this.selector.inGroup(node, held.group)
+      ) {
+        this.resolveHeld(true);
+      }
+    }
+    if (role.role === 'fragment') {
+      const banner = !this.bannerGiven.has(role.group);
+      this.bannerGiven.add(role.group);
+      this.collecting = { node, kind: role.kind, group: role.group, banner, chunks: [], size: 0 };
+      return;
+    }
+    if (role.role === 'protected') {
+      this.report.parts.push({
+        part: partName(node),
+        contentType: node.contentType || '',
+        change: 'skipped',
+        reason: role.reason,
+        bytesBefore: 0,
+        bytesAfter: 0,
+      });
+    }
+    this.forward(node);
   }
 
   private handleRoot(node: MimeNode) {
     const headers = node.headers as Headers;
-    this.eol = lineEndingOf(node.getHeaders());
     const { header, value } = this.rules.marker;
     const markers = headers.get(header).map((line) => line.slice(line.indexOf(':') + 1).trim());
     if (markers.includes(value)) {
@@ -133,44 +203,87 @@ export class RewriteStage extends Transform {
     this.report.subject = 'tagged';
   }
 
-  private releaseUnchanged(part: PendingPart, reason: string) {
-    this.pending = undefined;
-    this.push(part.node);
-    for (const value of part.chunks) this.push({ node: part.node, type: 'body', value });
-    this.report.parts.push({
-      part: partName(part.node),
-      contentType: part.node.contentType || 'text/plain',
-      change: 'skipped',
-      reason,
-      bytesBefore: part.size,
-      bytesAfter: part.size,
-    });
+  /** Multiparts are checked for their closing delimiter; a missing one is never repaired. */
+  private trackClosingDelimiter(node: MimeNode) {
+    const boundary = node._boundary;
+    if (boundary)
+      this.unclosed.set(node, Buffer.concat([Buffer.from('--'), boundary, Buffer.from('--')]));
   }
 
-  private finishPart(part: PendingPart) {
-    this.pending = undefined;
-    const { node } = part;
-    const raw = Buffer.concat(part.chunks, part.size);
+  private noteClosingDelimiters(data: Buffer) {
+    for (const [node, delimiter] of this.unclosed) {
+      const at = data.indexOf(delimiter);
+      // A delimiter line starts a line: at the start of the chunk or after a line break.
+      if (at >= 0 && (at === 0 || data[at - 1] === 0x0a)) this.unclosed.delete(node);
+    }
+  }
+
+  private finishCollecting(fragment: Fragment) {
+    this.collecting = undefined;
+    if (this.footerConfigured) {
+      this.held = fragment;
+      return;
+    }
+    this.release(fragment, false);
+  }
+
+  /** Settles the held fragment: with the footer if it was its group's last, then the queue. */
+  private resolveHeld(footer: boolean, note?: string) {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    this.release(held, footer, note);
+    const queue = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    for (const chunk of queue) this.push(chunk);
+  }
+
+  private release(fragment: Fragment, footer: boolean, note?: string) {
+    const { node, kind } = fragment;
+    const additions = {
+      banner: fragment.banner ? this.rules.banner?.[kind] || undefined : undefined,
+      footer: footer ? this.rules.footer?.[kind] || undefined : undefined,
+    };
+    if (!additions.banner && !additions.footer) {
+      this.pushPart(node, Buffer.concat(fragment.chunks, fragment.size));
+      return;
+    }
+    const raw = Buffer.concat(fragment.chunks, fragment.size);
     const from = node.encoding || '';
+    const decoded = decodeTransfer(raw, from);
+    if (
+      kind === 'text' &&
+      /^-----BEGIN PGP (SIGNED )?MESSAGE-----/m.test(decoded.toString('latin1'))
+    ) {
+      this.releaseUnchanged({ ...fragment, chunks: [raw] }, 'inline PGP content must not change');
+      return;
+    }
     const inserted = insertIntoBody(
-      decodeTransfer(raw, from),
-      node.charset,
-      part.kind,
-      part.addition,
+      decoded,
+      { kind, charset: node.charset, flowed: node.flowed },
+      additions,
       this.eol,
     );
     if (!inserted.ok) {
-      this.releaseUnchanged({ ...part, chunks: [raw] }, inserted.reason);
+      this.releaseUnchanged({ ...fragment, chunks: [raw] }, inserted.reason);
+      return;
+    }
+    if (inserted.added.length === 0) {
+      this.pushPart(node, raw);
+      this.report.parts.push({
+        ...this.partReport(node, raw.length, raw.length),
+        change: 'already-present',
+      });
       return;
     }
     const endsWithEol = raw.length > 0 && raw[raw.length - 1] === 0x0a;
     const encoded = encodeTransfer(inserted.body, from, inserted.nonAscii, this.eol, endsWithEol);
     const report: PartReport = {
-      part: partName(node),
-      contentType: node.contentType || 'text/plain',
-      change: 'disclaimer-added',
-      bytesBefore: raw.length,
-      bytesAfter: encoded.raw.length,
+      ...this.partReport(node, raw.length, encoded.raw.length),
+      change: 'rewritten',
+      added: inserted.added,
+      ...(note ? { reason: note } : {}),
     };
     const headers = node.headers as Headers;
     if (encoded.encoding !== from) {
@@ -183,7 +296,30 @@ export class RewriteStage extends Transform {
       node.setCharset(inserted.charset);
     }
     this.report.parts.push(report);
-    this.push(node);
-    this.push({ node, type: 'body', value: encoded.raw });
+    this.pushPart(node, encoded.raw);
+  }
+
+  private partReport(node: MimeNode, bytesBefore: number, bytesAfter: number) {
+    return {
+      part: partName(node),
+      contentType: node.contentType || 'text/plain',
+      bytesBefore,
+      bytesAfter,
+    };
+  }
+
+  private releaseUnchanged(fragment: Fragment, reason: string) {
+    const raw = Buffer.concat(fragment.chunks, fragment.size);
+    this.pushPart(fragment.node, raw);
+    this.report.parts.push({
+      ...this.partReport(fragment.node, raw.length, raw.length),
+      change: 'skipped',
+      reason,
+    });
+  }
+
+  private pushPart(node: MimeNode, body: Buffer) {
+    this.forward(node);
+    if (body.length) this.forward({ node, type: 'body', value: body });
   }
 }

@@ -1,14 +1,43 @@
 import iconv = require('iconv-lite');
 
-/** Where the inserted text goes: the end of a plain-text body, or before `</body>` in HTML. */
-export type InsertionKind = 'text' | 'html';
+import { findHtmlAnchors, withMetaCharset } from './html-anchors';
 
-/** The decoded body after insertion, and the charset to declare if it had to change. */
+/** Plain text or HTML, the two kinds of displayed body. */
+export type BodyKind = 'text' | 'html';
+
+/** What to add to one body part. Empty or undefined means nothing on that side. */
+export interface Additions {
+  banner?: string;
+  footer?: string;
+}
+
+export interface PartFormat {
+  kind: BodyKind;
+  /** The part's declared charset, or false when it declares none. */
+  charset: string | false;
+  /** text/plain; format=flowed (RFC 3676): inserted lines must not end in a space. */
+  flowed: boolean;
+}
+
 export type InsertionResult =
-  | { ok: true; body: Buffer; charset?: string; nonAscii: boolean }
+  | {
+      ok: true;
+      body: Buffer;
+      /** Set when the part had to be converted: the charset to declare. */
+      charset?: string;
+      /** Whether non-ASCII text was inserted (a 7bit or 8bit part then becomes quoted-printable). */
+      nonAscii: boolean;
+      added: ('banner' | 'footer')[];
+    }
   | { ok: false; reason: string };
 
+/** HTML additions are wrapped in an element that says what it is, so they can be found again. */
+export const HTML_MARK_ATTRIBUTE = 'data-mail-rewrite';
+
 const UTF8_LABELS = new Set(['utf-8', 'utf8']);
+const ASCII_LABELS = new Set(['us-ascii', 'ascii', 'ansi_x3.4-1968']);
+// Stateful encodings: an ASCII byte inside an escape sequence is not an ASCII character.
+const STATEFUL = /^(iso-2022-|utf-7|hz-gb-2312)/;
 const ASCII_PROBE = '<body></BODY>\r\n -=_azAZ09';
 
 function isAscii(text: string): boolean {
@@ -16,78 +45,152 @@ function isAscii(text: string): boolean {
   return true;
 }
 
-/** Line ending the body already uses; the inserted text follows it. */
 function lineEndingOf(body: string, fallback: string): string {
   const lf = body.indexOf('\n');
   if (lf < 0) return fallback;
   return lf > 0 && body[lf - 1] === '\r' ? '\r\n' : '\n';
 }
 
-function withLineEndings(text: string, eol: string): string {
-  return text.replace(/\r?\n/g, eol);
+/** RFC 3676: no trailing spaces (they would join lines), and space-stuffing. */
+function asFlowedLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.replace(/[ \t]+$/, ''))
+    .map((line) => (/^( |>|From )/.test(line) ? ` ${line}` : line))
+    .join('\n');
+}
+
+function prepared(text: string, eol: string, flowed: boolean): string {
+  const lines = text.replace(/\r\n?/g, '\n');
+  return (flowed ? asFlowedLines(lines) : lines).replace(/\n/g, eol);
+}
+
+function htmlBlock(html: string, role: 'banner' | 'footer', eol: string): string {
+  return `<div ${HTML_MARK_ATTRIBUTE}="${role}">${html.replace(/\r\n?|\n/g, eol)}</div>`;
 }
 
 /**
- * Inserts into a body held as a string whose characters map one-to-one to the output
- * encoding's units (latin1 for byte-preserving work on ASCII-compatible charsets).
+ * Inserts into a body held as a string. Banner and footer that are already in place (this
+ * engine's own earlier output) are not added again.
  */
-function insert(body: string, kind: InsertionKind, addition: string, defaultEol: string): string {
+function insert(
+  body: string,
+  format: PartFormat,
+  additions: Additions,
+  defaultEol: string,
+): { text: string; added: ('banner' | 'footer')[] } {
   const eol = lineEndingOf(body, defaultEol);
-  const text = withLineEndings(addition, eol);
-  if (kind === 'html') {
-    const at = lastTagIndex(body, /<\/body\s*>/gi) ?? lastTagIndex(body, /<\/html\s*>/gi);
-    if (at === undefined) return `${body}${eol}${text}${body.endsWith(eol) ? eol : ''}`;
-    return `${body.slice(0, at)}${text}${eol}${body.slice(at)}`;
+  const added: ('banner' | 'footer')[] = [];
+  if (format.kind === 'html') {
+    const anchors = findHtmlAnchors(body);
+    const banner = additions.banner ? htmlBlock(additions.banner, 'banner', eol) : '';
+    const footer = additions.footer ? htmlBlock(additions.footer, 'footer', eol) : '';
+    const head = body.slice(0, anchors.bannerAt);
+    const middle = body.slice(anchors.bannerAt, anchors.footerAt);
+    const tail = body.slice(anchors.footerAt);
+    const addBanner = banner && !middle.trimStart().startsWith(banner);
+    const addFooter = footer && !middle.trimEnd().endsWith(footer);
+    if (addBanner) added.push('banner');
+    if (addFooter) added.push('footer');
+    return {
+      text: `${head}${addBanner ? banner : ''}${middle}${addFooter ? footer : ''}${tail}`,
+      added,
+    };
   }
+  const banner = additions.banner ? prepared(additions.banner, eol, format.flowed) : '';
+  const footer = additions.footer ? prepared(additions.footer, eol, format.flowed) : '';
   const trailing = body.endsWith(eol) ? eol : '';
-  const core = trailing ? body.slice(0, -eol.length) : body;
-  return `${core}${eol}${eol}${text}${trailing}`;
+  let core = trailing ? body.slice(0, -eol.length) : body;
+  if (banner && !core.startsWith(`${banner}${eol}`) && core !== banner) {
+    core = core ? `${banner}${eol}${eol}${core}` : banner;
+    added.push('banner');
+  }
+  if (footer && !core.endsWith(`${eol}${footer}`) && core !== footer) {
+    core = core ? `${core}${eol}${eol}${footer}` : footer;
+    added.push('footer');
+  }
+  return { text: `${core}${trailing}`, added };
 }
 
-function lastTagIndex(body: string, pattern: RegExp): number | undefined {
-  let last: number | undefined;
-  for (const match of body.matchAll(pattern)) last = match.index;
-  return last;
+/** Decodes a whole part strictly; undefined when its bytes are not valid in that charset. */
+function decodeStrictly(body: Buffer, label: string): string | undefined {
+  try {
+    return new TextDecoder(label, { fatal: true }).decode(body);
+  } catch (error) {
+    if (!(error instanceof RangeError) || !iconv.encodingExists(label)) return undefined;
+    // A label the WHATWG decoder does not know, but iconv-lite does: it replaces what it cannot
+    // read with U+FFFD instead of failing, so such output counts as a failure.
+    const text = iconv.decode(body, label);
+    return text.includes('\ufffd') ? undefined : text;
+  }
+}
+
+function canDecode(label: string): boolean {
+  try {
+    new TextDecoder(label);
+    return true;
+  } catch {
+    return iconv.encodingExists(label);
+  }
+}
+
+/** The additions in the part's own charset, or undefined when that charset cannot hold them. */
+function encodableInPlace(texts: string[], label: string, format: PartFormat): boolean {
+  const joined = texts.join('');
+  if (UTF8_LABELS.has(label)) return true;
+  if (STATEFUL.test(label)) return format.kind === 'text' && isAscii(joined);
+  if (!iconv.encodingExists(label)) return false;
+  if (iconv.encode(ASCII_PROBE, label).toString('latin1') !== ASCII_PROBE) return false;
+  if (isAscii(joined)) return true;
+  if (ASCII_LABELS.has(label)) return false;
+  return iconv.decode(iconv.encode(joined, label), label) === joined;
+}
+
+function toLatin1(text: string, label: string): string {
+  if (UTF8_LABELS.has(label)) return Buffer.from(text, 'utf8').toString('latin1');
+  return isAscii(text) ? text : iconv.encode(text, label).toString('latin1');
 }
 
 /**
- * Adds `addition` to a decoded body part written in `charset`. The original bytes are kept when
- * the charset can hold the addition; otherwise the part is converted to UTF-8, and the caller
- * must declare the new charset. A charset that cannot be decoded leaves the part alone.
+ * Adds a banner and/or a footer to a decoded body part. The original bytes are kept when the
+ * part's charset can hold the additions; otherwise the part is converted to UTF-8 (and the
+ * caller declares the new charset). A part that cannot be decoded is left alone, with the reason.
  */
 export function insertIntoBody(
   body: Buffer,
-  charset: string | false,
-  kind: InsertionKind,
-  addition: string,
+  format: PartFormat,
+  additions: Additions,
   defaultEol: string,
 ): InsertionResult {
-  const label = (charset || 'us-ascii').trim().toLowerCase();
-  if (!iconv.encodingExists(label)) return { ok: false, reason: `unknown charset ${label}` };
-  const asciiCompatible = iconv.encode(ASCII_PROBE, label).toString('latin1') === ASCII_PROBE;
-  const additionBytes = encodeLosslessly(addition, label, asciiCompatible);
-  if (additionBytes) {
-    // Work on latin1 so every original byte maps to itself, whatever the charset.
-    const result = insert(
-      body.toString('latin1'),
-      kind,
-      additionBytes.toString('latin1'),
-      defaultEol,
-    );
-    return { ok: true, body: Buffer.from(result, 'latin1'), nonAscii: !isAscii(addition) };
-  }
-  const decoded = iconv.decode(body, label);
-  const result = insert(decoded, kind, addition, defaultEol);
-  return { ok: true, body: Buffer.from(result, 'utf8'), charset: 'utf-8', nonAscii: true };
-}
+  const label = (format.charset || 'us-ascii').trim().toLowerCase();
+  const texts = [additions.banner ?? '', additions.footer ?? ''];
+  const nonAscii = !texts.every(isAscii);
+  if (!canDecode(label)) return { ok: false, reason: `unknown charset ${label}` };
 
-/** The addition in the part's charset, or undefined when that charset cannot hold it. */
-function encodeLosslessly(addition: string, label: string, asciiCompatible: boolean) {
-  if (!asciiCompatible) return undefined;
-  if (UTF8_LABELS.has(label)) return Buffer.from(addition, 'utf8');
-  if (isAscii(addition)) return Buffer.from(addition, 'latin1');
-  // us-ascii "holds" non-ASCII only by accident of iconv's mapping: convert such parts instead.
-  if (label === 'us-ascii' || label === 'ascii') return undefined;
-  const encoded = iconv.encode(addition, label);
-  return iconv.decode(encoded, label) === addition ? encoded : undefined;
+  if (encodableInPlace(texts, label, format)) {
+    // Byte-preserving: work on latin1, so that each original byte maps to one character.
+    const inLatin1 = {
+      banner: additions.banner && toLatin1(additions.banner, label),
+      footer: additions.footer && toLatin1(additions.footer, label),
+    };
+    const result = insert(body.toString('latin1'), format, inLatin1, defaultEol);
+    return { ok: true, body: Buffer.from(result.text, 'latin1'), nonAscii, added: result.added };
+  }
+
+  const undeclared = ASCII_LABELS.has(label) && body.some((byte) => byte > 0x7f);
+  if (undeclared) return { ok: false, reason: '8-bit text in a part that declares no charset' };
+  const decoded = decodeStrictly(body, label);
+  if (decoded === undefined) return { ok: false, reason: `bytes that are not valid ${label}` };
+  const result = insert(decoded, format, additions, defaultEol);
+  const text =
+    format.kind === 'html'
+      ? withMetaCharset(result.text, findHtmlAnchors(result.text).metaTags, 'utf-8')
+      : result.text;
+  return {
+    ok: true,
+    body: Buffer.from(text, 'utf8'),
+    charset: 'utf-8',
+    nonAscii: true,
+    added: result.added,
+  };
 }

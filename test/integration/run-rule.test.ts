@@ -56,7 +56,7 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
       'Alice\r\n\r\nCAUTION: This email originated from outside the organization.',
     );
     expect(parts.find((p) => p.contentType === 'text/html')?.decoded.toString()).toMatch(
-      /CAUTION: This email originated from outside the organization\..*<\/p>\r\n<\/BODY><\/html>$/s,
+      /CAUTION: This email originated from outside the organization\..*<\/p><\/div><\/BODY><\/html>$/s,
     );
     const pdf = parts.find((p) => p.contentType === 'application/pdf');
     const pdfBefore = before.find((p) => p.contentType === 'application/pdf');
@@ -96,19 +96,17 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
     expect(stored.equals(emulator.updates[0]?.content ?? Buffer.alloc(0))).toBe(true);
   });
 
-  it('rewrites again under a new invocation, replacing the earlier marker', async () => {
+  it('changes nothing, and puts nothing, when a new invocation finds its own earlier output', async () => {
     const { emulator } = harness.services;
     emulator.addMessage('msg-1', readFixture('plain-7bit.eml'));
     await harness.run(eventFor('msg-1', 'first-invocation'));
 
     const second = await harness.run(eventFor('msg-1', 'second-invocation'));
 
-    expect(second.outcome).toBe('rewritten');
-    expect(second.report?.foreignMarkerRemoved).toBe(true);
-    expect(second.report?.subject).toBe('already-tagged');
-    const stored = emulator.message('msg-1') ?? Buffer.alloc(0);
-    expect(topHeader(stored, 'X-Mail-Rewrite-Id')).toBe('second-invocation');
-    expect(stored.toString().match(/X-Mail-Rewrite-Id/g)).toHaveLength(1);
+    expect(second.outcome).toBe('unchanged');
+    expect(second.report).toMatchObject({ foreignMarkerRemoved: true, subject: 'already-tagged' });
+    expect(second.report?.parts).toEqual([expect.objectContaining({ change: 'already-present' })]);
+    expect(emulator.updates).toHaveLength(1);
   });
 
   it('leaves outbound mail alone by default, without fetching it', async () => {
@@ -160,8 +158,8 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
     await harness.services.close();
     harness = await startHarness({
       [ENV.subjectTag]: '',
-      [ENV.textDisclaimer]: '',
-      [ENV.htmlDisclaimer]: '',
+      [ENV.textFooter]: '',
+      [ENV.htmlFooter]: '',
     });
     harness.services.emulator.addMessage('msg-1', readFixture('plain-7bit.eml'));
 
@@ -290,7 +288,7 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
 
       expect(result).toMatchObject({
         outcome: 'delivered-unchanged-after-failure',
-        reason: 'unparseable-message',
+        reason: 'declined-unparseable',
       });
       expect(emulator.updates).toHaveLength(0);
     });

@@ -9,8 +9,10 @@ describe('readConfig', () => {
       bucket: 'mail-rewrite-123',
       keyPrefix: DEFAULTS.keyPrefix,
       subjectTag: DEFAULTS.subjectTag,
-      textDisclaimer: DEFAULTS.textDisclaimer,
-      htmlDisclaimer: DEFAULTS.htmlDisclaimer,
+      textBanner: '',
+      htmlBanner: '',
+      textFooter: DEFAULTS.textFooter,
+      htmlFooter: DEFAULTS.htmlFooter,
       markerHeader: DEFAULTS.markerHeader,
       directions: ['INBOUND'],
     });
@@ -20,10 +22,10 @@ describe('readConfig', () => {
     const config = readConfig({
       [ENV.bucket]: 'b-1',
       [ENV.subjectTag]: '',
-      [ENV.textDisclaimer]: '',
+      [ENV.textFooter]: '',
     });
     expect(config.subjectTag).toBe('');
-    expect(config.textDisclaimer).toBe('');
+    expect(config.textFooter).toBe('');
   });
 
   it('reads a list of flow directions', () => {

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-workmailmessageflow';
 import { InvalidEventError, MissingMessageBodyError } from '../../lambda/errors';
 import { classifyFailure, rejectionDetails } from '../../lambda/failure-outcome';
-import { MimeStructureError } from '../../lambda/rewrite/rewrite-message';
+import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
 
 const metadata = { $metadata: {} };
 
@@ -29,7 +29,16 @@ describe('classifyFailure', () => {
       'invalid-content-location',
     ],
     ['InvalidEventError', new InvalidEventError('messageId', 'is missing'), 'invalid-event'],
-    ['MimeStructureError', new MimeStructureError('EMAXLEN'), 'unparseable-message'],
+    [
+      'a declined message',
+      new RewriteDeclinedError('unparseable', 'EMAXLEN'),
+      'declined-unparseable',
+    ],
+    [
+      'a message with a long line',
+      new RewriteDeclinedError('line-too-long', 'long'),
+      'declined-line-too-long',
+    ],
     ['an unknown error', new Error('bug'), 'unexpected-error'],
     ['S3 AccessDenied', serviceError('AccessDenied', 403), 'unexpected-error'],
   ])('delivers unchanged on %s', (_name, error, reason) => {

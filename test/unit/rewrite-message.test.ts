@@ -3,15 +3,18 @@ import { Readable } from 'node:stream';
 import libmime = require('libmime');
 
 import { createMimeMessage } from 'mimetext';
-import { MimeStructureError, startRewrite } from '../../lambda/rewrite/rewrite-message';
+import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
+import { startRewrite } from '../../lambda/rewrite/rewrite-message';
 import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
 import { bareLineFeeds, leafParts, readFixture, rewriteBuffer, topHeader } from '../helpers/mime';
 
 const MARKER = { header: 'X-Mail-Rewrite-Id', value: 'abc123' };
 const RULES: RewriteRules = {
   subjectTag: '[EXTERNAL]',
-  textDisclaimer: 'CAUTION: this message comes from outside the company.',
-  htmlDisclaimer: '<p class="external-warning">CAUTION: this message comes from outside.</p>',
+  footer: {
+    text: 'CAUTION: this message comes from outside the company.',
+    html: '<p class="external-warning">CAUTION: this message comes from outside.</p>',
+  },
   marker: MARKER,
 };
 const FIXTURES = [
@@ -37,7 +40,7 @@ describe('startRewrite', () => {
 
     // Assert
     expect(withoutLine(output, 'X-Mail-Rewrite-Id: abc123').equals(input)).toBe(true);
-    expect(report.parts).toEqual([]);
+    expect(report.parts.filter((p) => p.change !== 'skipped')).toEqual([]);
     expect(report.bytesIn).toBe(input.length);
     expect(report.bytesOut).toBe(output.length);
   });
@@ -108,15 +111,15 @@ describe('startRewrite', () => {
         'CAUTION: this message comes from outside the company.',
     );
     expect(html?.decoded.toString('utf8')).toMatch(
-      /<br>Alice<\/p><p class="external-warning">CAUTION: this message comes from outside.<\/p>\r\n<\/BODY><\/html>$/,
+      /<br>Alice<\/p><div data-mail-rewrite="footer"><p class="external-warning">CAUTION: this message comes from outside.<\/p><\/div><\/BODY><\/html>$/,
     );
     const pdfBefore = before.find((p) => p.contentType === 'application/pdf');
     const pdfAfter = after.find((p) => p.contentType === 'application/pdf');
     expect(pdfAfter?.raw.equals(pdfBefore?.raw ?? Buffer.alloc(0))).toBe(true);
     expect(pdfAfter?.headers).toBe(pdfBefore?.headers);
     expect(report.parts.map((p) => [p.part, p.change])).toEqual([
-      ['1.1', 'disclaimer-added'],
-      ['1.2', 'disclaimer-added'],
+      ['1.1', 'rewritten'],
+      ['1.2', 'rewritten'],
     ]);
   });
 
@@ -166,7 +169,7 @@ describe('startRewrite', () => {
     const [html] = await leafParts(output);
     expect(html?.decoded.toString('utf8')).toBe(
       '<!DOCTYPE html><html><body><p>Grüße aus München — ça va?</p><!-- </body> in a comment -->' +
-        '<p class="external-warning">CAUTION: this message comes from outside.</p>\r\n</body></html>\r\n',
+        '<div data-mail-rewrite="footer"><p class="external-warning">CAUTION: this message comes from outside.</p></div></body></html>\r\n',
     );
     expect(
       html?.raw
@@ -181,7 +184,7 @@ describe('startRewrite', () => {
     const { output } = await rewriteBuffer(input, RULES);
     const [html] = await leafParts(output);
     expect(html?.decoded.toString()).toBe(
-      '<p>short note</p>\r\n\r\n<p class="external-warning">CAUTION: this message comes from outside.</p>\r\n',
+      '<p>short note</p>\r\n<div data-mail-rewrite="footer"><p class="external-warning">CAUTION: this message comes from outside.</p></div>',
     );
   });
 
@@ -190,7 +193,13 @@ describe('startRewrite', () => {
     const { output, report } = await rewriteBuffer(input, RULES);
     const body = (b: Buffer) => b.subarray(b.indexOf('\r\n\r\n'));
     expect(body(output).equals(body(input))).toBe(true);
-    expect(report.parts).toEqual([]);
+    expect(report.parts).toEqual([
+      expect.objectContaining({
+        part: 'TEXT',
+        change: 'skipped',
+        reason: 'multipart/signed content must not change',
+      }),
+    ]);
   });
 
   it('never changes an attached message/rfc822', async () => {
@@ -205,7 +214,7 @@ describe('startRewrite', () => {
   it('re-encodes a 7bit part as quoted-printable when the disclaimer is not ASCII', async () => {
     const { output, report } = await rewriteBuffer(readFixture('plain-7bit.eml'), {
       ...RULES,
-      textDisclaimer: 'Achtung: externer Absender. Vorsicht bei Links — 注意',
+      footer: { text: 'Achtung: externer Absender. Vorsicht bei Links — 注意' },
     });
     const [text] = await leafParts(output);
     expect(text?.headers).toContain('Content-Transfer-Encoding: quoted-printable');
@@ -221,7 +230,7 @@ describe('startRewrite', () => {
   it('writes the disclaimer in the part’s charset when that charset can hold it', async () => {
     const { output, report } = await rewriteBuffer(readFixture('latin1-8bit.eml'), {
       ...RULES,
-      textDisclaimer: 'Attention : expéditeur externe.',
+      footer: { text: 'Attention : expéditeur externe.' },
     });
     const [text] = await leafParts(output);
     expect(text?.headers).toContain('charset=iso-8859-1');
@@ -234,7 +243,7 @@ describe('startRewrite', () => {
   it('converts the part to UTF-8 when its charset cannot hold the disclaimer', async () => {
     const { output } = await rewriteBuffer(readFixture('latin1-8bit.eml'), {
       ...RULES,
-      textDisclaimer: 'Внимание: внешний отправитель',
+      footer: { text: 'Внимание: внешний отправитель' },
     });
     const [text] = await leafParts(output);
     expect(text?.headers).toContain('charset=utf-8');
@@ -285,16 +294,14 @@ describe('startRewrite', () => {
     expect(bareLineFeeds(output)).toBe(0);
   });
 
-  it('fails with MimeStructureError on an empty message', async () => {
-    await expect(rewriteBuffer(Buffer.alloc(0), RULES)).rejects.toThrow(MimeStructureError);
+  it('fails with RewriteDeclinedError on an empty message', async () => {
+    await expect(rewriteBuffer(Buffer.alloc(0), RULES)).rejects.toThrow(RewriteDeclinedError);
   });
 
-  it('fails with MimeStructureError when a header block passes the parser’s limit', async () => {
+  it('fails with RewriteDeclinedError when a header block passes the parser’s limit', async () => {
     const huge = `${'X-Filler: '.padEnd(900, 'x')}\r\n`.repeat(2000);
     const input = Buffer.from(`${huge}Subject: big\r\n\r\nbody\r\n`);
-    await expect(rewriteBuffer(input, RULES)).rejects.toThrow(
-      /cannot parse or rewrite the message: EMAXLEN/,
-    );
+    await expect(rewriteBuffer(input, RULES)).rejects.toThrow(/cannot parse the message: EMAXLEN/);
   });
 
   it('passes a source error through unchanged, so the caller can retry', async () => {

@@ -1,0 +1,75 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { RewriteDeclinedError } from './rewrite-declined';
+
+/**
+ * Turns bare LF line endings into CRLF, as SMTP mail has them. WorkMail hands over CRLF already,
+ * so for its messages this passes every chunk through untouched.
+ */
+export class CrlfNormalizer extends Transform {
+  /** Line feeds that had no carriage return before them. */
+  fixed = 0;
+  private lastByte = -1;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+    const pieces: Buffer[] = [];
+    let start = 0;
+    for (let lf = chunk.indexOf(0x0a); lf >= 0; lf = chunk.indexOf(0x0a, lf + 1)) {
+      const before = lf > 0 ? chunk[lf - 1] : this.lastByte;
+      if (before === 0x0d) continue;
+      pieces.push(chunk.subarray(start, lf), CR);
+      start = lf;
+      this.fixed++;
+    }
+    if (chunk.length) this.lastByte = chunk[chunk.length - 1] ?? -1;
+    if (start === 0) return done(null, chunk);
+    pieces.push(chunk.subarray(start));
+    done(null, Buffer.concat(pieces));
+  }
+}
+const CR = Buffer.from([0x0d]);
+
+/** RFC 5322 section 2.1.1: at most 998 octets on a line before its CRLF. */
+export const MAX_LINE_OCTETS = 998;
+
+/**
+ * Checks what WorkMail would refuse in the output: a line longer than 998 octets, or a message
+ * larger than the limit. Fails with RewriteDeclinedError, so nothing half-checked is used.
+ */
+export class OutputLimits extends Transform {
+  bytes = 0;
+  private lineLength = 0;
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      return done(
+        new RewriteDeclinedError(
+          'too-large',
+          `the rewritten message would pass ${this.maxBytes} bytes`,
+        ),
+      );
+    }
+    let start = 0;
+    for (let lf = chunk.indexOf(0x0a); lf >= 0; lf = chunk.indexOf(0x0a, start)) {
+      // Counted up to the LF: the CR before it and the line's octets, less the CR.
+      if (this.lineLength + (lf - start) - 1 > MAX_LINE_OCTETS) return done(this.longLine());
+      this.lineLength = 0;
+      start = lf + 1;
+    }
+    this.lineLength += chunk.length - start;
+    // A line still open can only grow: fail as soon as it passes the limit (plus its CR).
+    if (this.lineLength > MAX_LINE_OCTETS + 1) return done(this.longLine());
+    done(null, chunk);
+  }
+
+  private longLine() {
+    return new RewriteDeclinedError(
+      'line-too-long',
+      `a line is longer than ${MAX_LINE_OCTETS} octets, which WorkMail refuses`,
+    );
+  }
+}
