@@ -12,7 +12,11 @@ export type NodeRole =
   | { role: 'fragment'; kind: BodyKind; group: object }
   /** Displayed, but signed or encrypted: changing a byte would break it. */
   | { role: 'protected'; reason: string }
-  /** A node that starts a new display group (an alternative of a multipart/alternative). */
+  /**
+   * Anything else. `startsGroup`: an alternative of a multipart/alternative. `attachment`:
+   * declared `Content-Disposition: attachment` (inline images with a file name are not: clients
+   * show them between fragments of one body).
+   */
   | { role: 'other'; startsGroup: boolean; attachment: boolean };
 
 // Changing one byte under these breaks a signature or is impossible (RFC 1847, RFC 8551).
@@ -49,7 +53,7 @@ export class BodySelector {
 
   classify(node: Node): NodeRole {
     const parent = node.parentNode || undefined;
-    const attachment = isAttachment(node);
+    const attachment = node.disposition === 'attachment';
     const startsGroup = parent?.multipart === 'alternative';
     if (!this.isDisplayed(node, parent)) return { role: 'other', startsGroup, attachment };
     if (PROTECTED_TYPES.has(node.contentType || '')) {
@@ -61,7 +65,7 @@ export class BodySelector {
     this.displayed.add(node);
     const group = startsGroup || !parent ? node : (this.groups.get(parent) ?? node);
     this.groups.set(node, group);
-    if (node.multipart || attachment) return { role: 'other', startsGroup, attachment };
+    if (node.multipart || isAttachment(node)) return { role: 'other', startsGroup, attachment };
     if (node.contentType === 'text/plain') return { role: 'fragment', kind: 'text', group };
     if (node.contentType === 'text/html') return { role: 'fragment', kind: 'html', group };
     return { role: 'other', startsGroup, attachment };

@@ -112,16 +112,22 @@ function insert(
   return { text: `${core}${trailing}`, added };
 }
 
-/** Decodes a whole part strictly; undefined when its bytes are not valid in that charset. */
+/**
+ * Decodes a whole part; undefined when its bytes are not valid in that charset. iconv-lite goes
+ * first: Node's WHATWG decoder reads windows-1252 and ISO-8859-1 as Latin-1, so 0x80-0x9F (the
+ * euro sign, curly quotes, dashes) would come out as control characters. iconv-lite replaces
+ * what it cannot read with U+FFFD, so such output counts as a failure. The WHATWG decoder, in
+ * its strict mode, serves the charsets iconv-lite lacks (ISO-2022-JP) and UTF-16/32.
+ */
 function decodeStrictly(body: Buffer, label: string): string | undefined {
-  try {
-    return new TextDecoder(label, { fatal: true }).decode(body);
-  } catch (error) {
-    if (!(error instanceof RangeError) || !iconv.encodingExists(label)) return undefined;
-    // A label the WHATWG decoder does not know, but iconv-lite does: it replaces what it cannot
-    // read with U+FFFD instead of failing, so such output counts as a failure.
+  if (iconv.encodingExists(label) && !/^utf-(16|32)/.test(label)) {
     const text = iconv.decode(body, label);
     return text.includes('\ufffd') ? undefined : text;
+  }
+  try {
+    return new TextDecoder(label, { fatal: true }).decode(body);
+  } catch {
+    return undefined;
   }
 }
 
