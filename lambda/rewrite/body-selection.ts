@@ -12,12 +12,8 @@ export type NodeRole =
   | { role: 'fragment'; kind: BodyKind; group: object }
   /** Displayed, but signed or encrypted: changing a byte would break it. */
   | { role: 'protected'; reason: string }
-  /**
-   * Anything else. `startsGroup`: an alternative of a multipart/alternative. `attachment`:
-   * declared `Content-Disposition: attachment` (inline images with a file name are not: clients
-   * show them between fragments of one body).
-   */
-  | { role: 'other'; startsGroup: boolean; attachment: boolean };
+  /** Anything else; `startsGroup` for an alternative of a multipart/alternative. */
+  | { role: 'other'; startsGroup: boolean };
 
 // Changing one byte under these breaks a signature or is impossible (RFC 1847, RFC 8551).
 const PROTECTED_MULTIPARTS = new Set(['signed', 'encrypted']);
@@ -53,9 +49,8 @@ export class BodySelector {
 
   classify(node: Node): NodeRole {
     const parent = node.parentNode || undefined;
-    const attachment = node.disposition === 'attachment';
     const startsGroup = parent?.multipart === 'alternative';
-    if (!this.isDisplayed(node, parent)) return { role: 'other', startsGroup, attachment };
+    if (!this.isDisplayed(node, parent)) return { role: 'other', startsGroup };
     if (PROTECTED_TYPES.has(node.contentType || '')) {
       return { role: 'protected', reason: `${node.contentType} content is encrypted or signed` };
     }
@@ -65,10 +60,10 @@ export class BodySelector {
     this.displayed.add(node);
     const group = startsGroup || !parent ? node : (this.groups.get(parent) ?? node);
     this.groups.set(node, group);
-    if (node.multipart || isAttachment(node)) return { role: 'other', startsGroup, attachment };
+    if (node.multipart || isAttachment(node)) return { role: 'other', startsGroup };
     if (node.contentType === 'text/plain') return { role: 'fragment', kind: 'text', group };
     if (node.contentType === 'text/html') return { role: 'fragment', kind: 'html', group };
-    return { role: 'other', startsGroup, attachment };
+    return { role: 'other', startsGroup };
   }
 
   /** Whether `node` lies inside the display group `group`. */

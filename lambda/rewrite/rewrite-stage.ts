@@ -52,6 +52,7 @@ export class RewriteStage extends Transform {
   };
   private readonly selector = new BodySelector();
   private readonly bannerGiven = new WeakSet<object>();
+  private readonly footerGiven = new WeakSet<object>();
   private readonly maxPartBytes: number;
   private readonly maxHeldBytes: number;
   private readonly footerConfigured: boolean;
@@ -139,10 +140,10 @@ export class RewriteStage extends Transform {
       if (role.role === 'fragment') this.resolveHeld(role.group !== held.group);
       else if (
         role.role === 'protected' ||
-        role.attachment ||
         role.startsGroup ||
         !this.selector.inGroup(node, held.group)
       ) {
+        // The group has ended (or a nested display starts): the held fragment was its last.
         this.resolveHeld(true);
       }
     }
@@ -232,7 +233,10 @@ export class RewriteStage extends Transform {
     const held = this.held;
     if (!held) return;
     this.held = undefined;
-    this.release(held, footer, note);
+    // One footer per group, even when the hold limit forced it onto an earlier fragment.
+    const lastOfGroup = footer && !this.footerGiven.has(held.group);
+    if (lastOfGroup) this.footerGiven.add(held.group);
+    this.release(held, lastOfGroup, note);
     const queue = this.queue;
     this.queue = [];
     this.queuedBytes = 0;

@@ -62,3 +62,29 @@ export const TOP = [
 export function base64Lines(data: Buffer): string {
   return (data.toString('base64').match(/.{1,76}/g) ?? []).join(CRLF);
 }
+
+/** Quoted-printable, written here rather than with libqp so tests do not share the engine's code. */
+export function quotedPrintable(data: Buffer): string {
+  const lines: string[] = [];
+  let line = '';
+  for (let i = 0; i < data.length; i++) {
+    const byte = data[i] ?? 0;
+    if (byte === 0x0d && data[i + 1] === 0x0a) {
+      lines.push(line);
+      line = '';
+      i++;
+      continue;
+    }
+    const literal = byte >= 33 && byte <= 126 && byte !== 61;
+    const token = literal
+      ? String.fromCharCode(byte)
+      : `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    if (line.length + token.length > 75) {
+      lines.push(`${line}=`);
+      line = '';
+    }
+    line += token;
+  }
+  lines.push(line);
+  return lines.join(CRLF);
+}

@@ -290,6 +290,33 @@ describe('where the text goes', () => {
     expect(decodedText(at(tree, '5'))).toBe('third\r\n\r\nSent from outside.');
   });
 
+  it('keeps one footer per body when an attachment stands between two fragments', async () => {
+    const pdf = part(
+      ['Content-Type: application/pdf', 'Content-Disposition: attachment; filename=a.pdf'],
+      'pdf',
+    );
+    const message = withTopHeaders(
+      TOP,
+      multipart('mixed', 'm', [text('first'), pdf, text('second')]),
+    );
+    const { tree } = await rewrite(message);
+    expect(decodedText(at(tree, '1'))).toBe('EXTERNAL SENDER\r\n\r\nfirst');
+    expect(decodedText(at(tree, '3'))).toBe('second\r\n\r\nSent from outside.');
+  });
+
+  it('places the footer early, once, when too much follows a fragment to wait for the end', async () => {
+    const message = withTopHeaders(
+      TOP,
+      multipart('mixed', 'm', [text('first'), image('big.png'), text('second')]),
+    );
+    const { tree, report } = await rewrite(message, { ...RULES, maxHeldBytes: 100 });
+    expect(decodedText(at(tree, '1'))).toBe(
+      'EXTERNAL SENDER\r\n\r\nfirst\r\n\r\nSent from outside.',
+    );
+    expect(decodedText(at(tree, '3'))).toBe('second');
+    expect(report.parts[0]?.reason).toMatch(/footer placed early/);
+  });
+
   it('splits banner and footer over HTML fragments inside an alternative (Apple Mail)', async () => {
     const fragments = multipart('mixed', 'm', [
       html('<p>one</p>'),
