@@ -1,6 +1,7 @@
 /**
- * Three projects: unit tests need no network; integration tests start local servers on 127.0.0.1;
- * infra tests synthesize the CDK stack.
+ * Projects: unit tests need no network; integration tests start local servers on 127.0.0.1;
+ * corpus tests run the engine over real-world mail fetched by local/fetch-corpus.sh; infra tests
+ * synthesize the CDK stack.
  */
 const transform = {
   '^.+\\.ts$': [
@@ -19,6 +20,11 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       testEnvironment: '<rootDir>/test/helpers/node-errors-environment.js',
       setupFiles: ['<rootDir>/test/helpers/quiet-sdk.ts'],
+    },
+    {
+      ...common,
+      displayName: 'corpus',
+      testMatch: ['<rootDir>/test/corpus/**/*.test.ts'],
     },
     {
       ...common,

@@ -4,7 +4,7 @@ import { Parser } from 'htmlparser2';
 export interface HtmlAnchors {
   /** Just after the `<body ...>` tag; else after `</head>`; else the start. */
   bannerAt: number;
-  /** Just before the last explicit `</body>`; else before `</html>`; else the end. */
+  /** Just before the last explicit `</body>`; else before `</html>`; else before trailing line breaks. */
   footerAt: number;
   /** Ranges of `<meta>` tags, whose charset must follow the part's when it is converted. */
   metaTags: { start: number; end: number }[];
@@ -40,7 +40,7 @@ export function findHtmlAnchors(html: string): HtmlAnchors {
   parser.end(html);
   return {
     bannerAt: bodyOpenEnd ?? headCloseEnd ?? 0,
-    footerAt: bodyClose ?? htmlClose ?? html.length,
+    footerAt: bodyClose ?? htmlClose ?? html.replace(/[\r\n\t ]+$/, '').length,
     metaTags,
   };
 }

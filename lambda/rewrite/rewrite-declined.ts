@@ -4,7 +4,8 @@ export type DeclineReason =
   | 'unparseable'
   | 'line-too-long'
   | 'too-large'
-  | 'missing-final-boundary';
+  | 'missing-final-boundary'
+  | 'ambiguous-boundary';
 
 /**
  * The engine declines a message it cannot rewrite safely: broken or beyond the parser's limits,

@@ -23,6 +23,15 @@ interface Fragment {
   size: number;
 }
 
+/**
+ * Sets a header: in place of the existing one(s), or appended to the block. Trace headers
+ * (Received, Return-Path) stay on top, and a later run finds everything where it left it.
+ */
+function setHeader(headers: Headers, name: string, value: string) {
+  if (headers.hasHeader(name)) headers.update(name, value);
+  else headers.add(name, value, headers.getList().length);
+}
+
 function partName(node: MimeNode): string {
   return node.partNr ? node.partNr.join('.') : '';
 }
@@ -62,6 +71,7 @@ export class RewriteStage extends Transform {
   private queuedBytes = 0;
   private readonly unclosed = new Map<MimeNode, Buffer>();
   private eol = '\r\n';
+  private breakBeforeDelimiter = false;
 
   constructor(
     private readonly rules: RewriteRules,
@@ -75,6 +85,15 @@ export class RewriteStage extends Transform {
   }
 
   override _transform(chunk: SplitterChunk, _encoding: BufferEncoding, done: TransformCallback) {
+    try {
+      this.accept(chunk);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  }
+
+  private accept(chunk: SplitterChunk) {
     const collecting = this.collecting;
     if (collecting && chunk.type === 'body' && chunk.node === collecting.node) {
       collecting.chunks.push(chunk.value);
@@ -83,7 +102,7 @@ export class RewriteStage extends Transform {
         this.collecting = undefined;
         this.releaseUnchanged(collecting, 'part too large to rewrite');
       }
-      return done();
+      return;
     }
     if (collecting) this.finishCollecting(collecting);
     if (chunk.type === 'node') this.handleNode(chunk);
@@ -97,12 +116,15 @@ export class RewriteStage extends Transform {
         'footer placed early: too much followed this part to wait for the end',
       );
     }
-    done();
   }
 
   override _flush(done: TransformCallback) {
-    if (this.collecting) this.finishCollecting(this.collecting);
-    if (this.held) this.resolveHeld(true);
+    try {
+      if (this.collecting) this.finishCollecting(this.collecting);
+      if (this.held) this.resolveHeld(true);
+    } catch (error) {
+      return done(error as Error);
+    }
     // The splitter invents a root node even for zero bytes of input.
     if (this.bytesRead() === 0)
       return done(new RewriteDeclinedError('empty', 'the message is empty'));
@@ -120,11 +142,23 @@ export class RewriteStage extends Transform {
   /** Pushes, or queues while a fragment is held (output order must follow input order). */
   private forward(chunk: SplitterChunk) {
     if (!this.held) {
-      this.push(chunk);
+      this.pushOut(chunk);
       return;
     }
     this.queue.push(chunk);
     this.queuedBytes += chunkSize(chunk);
+  }
+
+  private pushOut(chunk: SplitterChunk) {
+    if (
+      this.breakBeforeDelimiter &&
+      chunk.type === 'data' &&
+      chunk.value[0] !== 0x0d &&
+      chunk.value[0] !== 0x0a
+    ) {
+      this.push({ ...chunk, value: Buffer.concat([Buffer.from(this.eol), chunk.value]) });
+    } else this.push(chunk);
+    if (chunk.type !== 'body') this.breakBeforeDelimiter = false;
   }
 
   private handleNode(node: MimeNode) {
@@ -175,12 +209,9 @@ export class RewriteStage extends Transform {
       this.onHead({ alreadyRewritten: true });
       return;
     }
-    if (markers.length > 0) {
-      headers.remove(header);
-      this.report.foreignMarkerRemoved = true;
-    }
+    this.report.foreignMarkerRemoved = markers.length > 0;
     this.tagSubject(headers);
-    headers.add(header, value);
+    setHeader(headers, header, value);
     this.onHead({ alreadyRewritten: false });
   }
 
@@ -204,11 +235,24 @@ export class RewriteStage extends Transform {
     this.report.subject = 'tagged';
   }
 
-  /** Multiparts are checked for their closing delimiter; a missing one is never repaired. */
+  /**
+   * Multiparts are checked for their closing delimiter; a missing one is never repaired. A
+   * boundary that an enclosing multipart's boundary starts with (or the reverse) makes the
+   * structure ambiguous: readers disagree on where parts end, which hides content from some.
+   */
   private trackClosingDelimiter(node: MimeNode) {
     const boundary = node._boundary;
-    if (boundary)
-      this.unclosed.set(node, Buffer.concat([Buffer.from('--'), boundary, Buffer.from('--')]));
+    if (!boundary) return;
+    for (let outer = node.parentNode; outer; outer = outer.parentNode) {
+      const other = outer._boundary;
+      if (other && (boundary.indexOf(other) === 0 || other.indexOf(boundary) === 0)) {
+        throw new RewriteDeclinedError(
+          'ambiguous-boundary',
+          'a nested multipart reuses the boundary of an enclosing one; readers disagree on its parts',
+        );
+      }
+    }
+    this.unclosed.set(node, Buffer.concat([Buffer.from('--'), boundary, Buffer.from('--')]));
   }
 
   private noteClosingDelimiters(data: Buffer) {
@@ -240,7 +284,7 @@ export class RewriteStage extends Transform {
     const queue = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
-    for (const chunk of queue) this.push(chunk);
+    for (const chunk of queue) this.pushOut(chunk);
   }
 
   private release(fragment: Fragment, footer: boolean, note?: string) {
@@ -291,16 +335,26 @@ export class RewriteStage extends Transform {
     };
     const headers = node.headers as Headers;
     if (encoded.encoding !== from) {
-      headers.update('Content-Transfer-Encoding', encoded.encoding);
+      setHeader(headers, 'Content-Transfer-Encoding', encoded.encoding);
       node.encoding = encoded.encoding;
       report.transferEncoding = { from: from || '7bit', to: encoded.encoding };
     }
     if (inserted.charset) {
       report.charset = { from: node.charset || 'us-ascii', to: inserted.charset };
-      node.setCharset(inserted.charset);
+      // mailsplit's setCharset would put a missing Content-Type on top of the block.
+      if (headers.hasHeader('Content-Type')) node.setCharset(inserted.charset);
+      else
+        setHeader(
+          headers,
+          'Content-Type',
+          `${node.contentType || 'text/plain'}; charset=${inserted.charset}`,
+        );
     }
     this.report.parts.push(report);
     this.pushPart(node, encoded.raw);
+    // After an empty body the splitter may give the next delimiter without a line break in front
+    // (the blank line that ended the headers served): new content must not run into it.
+    this.breakBeforeDelimiter = raw.length === 0;
   }
 
   private partReport(node: MimeNode, bytesBefore: number, bytesAfter: number) {

@@ -53,12 +53,19 @@ export function encodeTransfer(
   eol: string,
   endsWithEol: boolean,
 ): { raw: Buffer; encoding: string } {
-  if (encoding === 'base64') {
-    return {
-      raw: Buffer.from(base64Lines(body, eol) + (endsWithEol ? eol : ''), 'latin1'),
-      encoding,
-    };
-  }
+  const encoded = encodeBody(body, encoding, addedNonAscii, eol);
+  const needsEol = endsWithEol && !encoded.raw.toString('latin1').endsWith(eol);
+  return needsEol ? { ...encoded, raw: Buffer.concat([encoded.raw, Buffer.from(eol)]) } : encoded;
+}
+
+function encodeBody(
+  body: Buffer,
+  encoding: string,
+  addedNonAscii: boolean,
+  eol: string,
+): { raw: Buffer; encoding: string } {
+  if (encoding === 'base64')
+    return { raw: Buffer.from(base64Lines(body, eol), 'latin1'), encoding };
   const identity = encoding !== 'quoted-printable';
   const sevenBitLabel = encoding === '' || encoding === '7bit';
   const keepIdentity =

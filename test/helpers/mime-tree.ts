@@ -42,8 +42,9 @@ function parseParams(value: string): { type: string; params: Record<string, stri
 }
 
 export function parseMime(raw: Buffer, path = ''): MimePart {
-  const split = raw.indexOf('\r\n\r\n');
-  const headEnd = split < 0 ? raw.length : split + 4;
+  // A part may have no headers at all: its body starts right after the blank line.
+  const split = raw.subarray(0, 2).toString() === '\r\n' ? -2 : raw.indexOf('\r\n\r\n');
+  const headEnd = split < 0 && split !== -2 ? raw.length : split + 4;
   const head = raw.subarray(0, headEnd);
   const body = raw.subarray(headEnd);
   const headers = parseHeaders(head.toString('latin1'));

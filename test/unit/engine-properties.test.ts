@@ -80,7 +80,7 @@ function textLeaf(subtype: 'plain' | 'html', attachment = false): fc.Arbitrary<T
       encoding: fc.constantFrom('7bit', '8bit', 'quoted-printable', 'base64') as fc.Arbitrary<
         TextLeaf['encoding']
       >,
-      count: fc.integer({ min: 1, max: 12 }),
+      count: fc.integer({ min: 0, max: 12 }),
       seed: fc.nat(),
       document: fc.boolean(),
     })
@@ -270,7 +270,8 @@ function expectedText(e: Expectation, rules: RewriteRules): string {
     ? rules.footer?.[e.leaf.subtype === 'plain' ? 'text' : 'html']
     : undefined;
   if (e.leaf.subtype === 'plain') {
-    return `${banner ? `${banner}\r\n\r\n` : ''}${text}${footer ? `\r\n\r\n${footer}` : ''}`;
+    // The non-empty pieces, one blank line apart.
+    return [banner, text, footer].filter(Boolean).join('\r\n\r\n');
   }
   const b = banner ? `<div data-mail-rewrite="banner">${banner}</div>` : '';
   const f = footer ? `<div data-mail-rewrite="footer">${footer}</div>` : '';
