@@ -31,6 +31,9 @@ export function errorName(error: unknown): string {
  */
 export function classifyFailure(error: unknown): FailureOutcome {
   // Retry: the next attempt may succeed (WorkMail retries until the rule timeout).
+  if ((error as { code?: unknown } | undefined)?.code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    return { action: 'retry', reason: 'stream-closed-early' };
+  }
   if (error instanceof MissingMessageBodyError)
     return { action: 'retry', reason: 'message-body-missing' };
   if (isError(error)) {

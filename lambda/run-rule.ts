@@ -2,6 +2,7 @@ import type { Config } from './config';
 import { classifyFailure, errorName, isError, rejectionDetails } from './failure-outcome';
 import { objectKeyFor } from './object-key';
 import type { Log, MessageFlow, MessageStore } from './ports';
+import { RewriteDeclinedError } from './rewrite/rewrite-declined';
 import { startRewrite } from './rewrite/rewrite-message';
 import type { RewriteReport, RewriteRules } from './rewrite/rewrite-rules';
 import {
@@ -158,17 +159,17 @@ async function rewriteAndPut(event: WorkMailRunLambdaEvent, deps: RuleDeps): Pro
 }
 
 /**
- * Waits for the upload and the rewrite together. When both fail, the rewrite's error is the
- * cause (a broken message also breaks the upload that reads it) unless it only echoes the upload's.
+ * Waits for the upload and the rewrite together. When both fail, a declined message is the cause
+ * (the upload failed because its input did); otherwise the upload's own error is, because the
+ * rewrite then only reports that its output was closed (lib-storage closes it without an error).
  */
 async function settleBoth<T, R>(upload: Promise<T>, rewrite: Promise<R>): Promise<[T, R]> {
   const [uploaded, rewritten] = await Promise.allSettled([upload, rewrite]);
-  if (rewritten.status === 'rejected') {
-    if (uploaded.status === 'rejected' && rewritten.reason === uploaded.reason)
-      throw uploaded.reason;
+  if (rewritten.status === 'rejected' && rewritten.reason instanceof RewriteDeclinedError) {
     throw rewritten.reason;
   }
   if (uploaded.status === 'rejected') throw uploaded.reason;
+  if (rewritten.status === 'rejected') throw rewritten.reason;
   return [uploaded.value, rewritten.value];
 }
 

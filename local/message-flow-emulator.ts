@@ -68,13 +68,21 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The first line over the limit (1-based), or undefined. */
-function longLine(content: Buffer): number | undefined {
+/**
+ * What the service would refuse, as far as it is documented: a line over 1,000 characters with
+ * its CRLF. Bare CR or LF line ends are refused too: that the service does so is UNCONFIRMED, but
+ * SMTP mail has CRLF only, and a stricter stand-in catches the engine's mistakes.
+ */
+function contentProblem(content: Buffer): string | undefined {
   let start = 0;
   for (let line = 1; start < content.length; line++) {
     const lf = content.indexOf(0x0a, start);
     const end = lf < 0 ? content.length : lf + 1;
-    if (end - start > MAX_LINE_WITH_CRLF) return line;
+    if (end - start > MAX_LINE_WITH_CRLF)
+      return `Line ${line} exceeds ${MAX_LINE_WITH_CRLF} characters`;
+    const text = content.subarray(start, lf < 0 ? end : lf);
+    if (lf >= 0 && text[text.length - 1] !== 0x0d) return `Line ${line} ends with a bare LF`;
+    if (text.subarray(0, -1).includes(0x0d)) return `Line ${line} contains a bare CR`;
     start = end;
   }
   return undefined;
@@ -184,14 +192,8 @@ export class MessageFlowEmulator {
     this.requireMessage(messageId);
     const reference = this.parseReference(body);
     const content = await this.readObject(reference);
-    const line = longLine(content);
-    if (line !== undefined) {
-      throw new HttpError(
-        400,
-        'MessageRejected',
-        `Line ${line} exceeds ${MAX_LINE_WITH_CRLF} characters`,
-      );
-    }
+    const problem = contentProblem(content);
+    if (problem) throw new HttpError(400, 'MessageRejected', problem);
     this.messages.set(messageId, content);
     this.updates.push({ messageId, s3Reference: reference, content });
     response.writeHead(200, {

@@ -75,8 +75,11 @@ export function startRewrite(source: Readable, rules: RewriteRules): MessageRewr
       lineEndingsFixed: normalizer.fixed,
     }),
     (error: unknown) => {
+      // A stream closed early (the source, or the upload reading the output) is I/O, whichever
+      // stream noticed first: the same bytes may well go through on a retry.
+      const closedEarly = (error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE';
       const failure =
-        origin !== 'engine' || error instanceof RewriteDeclinedError
+        origin !== 'engine' || closedEarly || error instanceof RewriteDeclinedError
           ? error
           : new RewriteDeclinedError(
               'unparseable',

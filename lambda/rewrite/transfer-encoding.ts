@@ -7,8 +7,13 @@ const WRAP_AT = 76;
 /** Removes the Content-Transfer-Encoding from a part's raw body bytes. */
 export function decodeTransfer(raw: Buffer, encoding: string): Buffer {
   switch (encoding) {
-    case 'base64':
-      return Buffer.from(raw.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+    case 'base64': {
+      // Node stops at the first padding; a body encoded piece by piece pads in the middle.
+      const clean = raw.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, '');
+      return Buffer.concat(
+        clean.split(/(?<==)(?=[^=])/).map((piece) => Buffer.from(piece, 'base64')),
+      );
+    }
     case 'quoted-printable':
       return libqp.decode(raw.toString('latin1'));
     default:
@@ -71,7 +76,12 @@ function encodeBody(
   const keepIdentity =
     identity && !hasLongLine(body) && !addedNonAscii && !(sevenBitLabel && hasEightBit(body));
   if (keepIdentity) return { raw: body, encoding };
-  const wrapped = libqp.wrap(libqp.encode(body), WRAP_AT);
+  // libqp keeps a lone CR or LF as it is: escape them, or they would be bare line ends.
+  const encoded = libqp
+    .encode(body)
+    .replace(/\r(?!\n)/g, '=0D')
+    .replace(/(?<!\r)\n/g, '=0A');
+  const wrapped = libqp.wrap(encoded, WRAP_AT);
   return {
     raw: Buffer.from(eol === '\r\n' ? wrapped : wrapped.replace(/\r\n/g, eol), 'latin1'),
     encoding: 'quoted-printable',

@@ -106,6 +106,11 @@ describe('MessageFlowEmulator, through the real SDK client', () => {
     );
   });
 
+  it('answers MessageRejected for a bare LF line end', async () => {
+    await storeObject('rewritten/lf', Buffer.from('Subject: x\r\n\r\nline\nmore\r\n'));
+    await expect(put('rewritten/lf')).rejects.toThrow('Line 3 ends with a bare LF');
+  });
+
   it('answers ValidationException for a key outside the API pattern', async () => {
     await expect(put('rewritten/x.eml')).rejects.toMatchObject({ name: 'ValidationException' });
   });

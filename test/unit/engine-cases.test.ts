@@ -229,6 +229,27 @@ describe('transfer encodings', () => {
     expect(decodedText(tree)).toBe('EXTERNAL SENDER\r\n\r\nGrüße\r\n\r\nSent from outside.');
   });
 
+  it('decodes base64 that pads in the middle (encoded piece by piece) without losing text', async () => {
+    const pieces = [
+      Buffer.from('Hello').toString('base64'),
+      Buffer.from(' world, more text').toString('base64'),
+    ];
+    const { tree } = await rewrite(ascii('base64', pieces.join('\r\n')));
+    expect(decodedText(tree)).toBe(
+      'EXTERNAL SENDER\r\n\r\nHello world, more text\r\n\r\nSent from outside.',
+    );
+  });
+
+  it('escapes a lone LF or CR of quoted-printable text instead of writing it bare', async () => {
+    const { tree, output } = await rewrite(ascii('quoted-printable', 'line1=0Aline2=0Dline3'), {
+      ...RULES,
+      footer: { text: 'Grüße' },
+    });
+    expect(firstBadLine(output)).toBeUndefined();
+    // The additions follow the text's own line breaks (LF here), escaped like them.
+    expect(decodedText(tree)).toBe('EXTERNAL SENDER\n\nline1\nline2\rline3\n\nGrüße');
+  });
+
   it.each(['7bit', '8bit', 'binary'])(
     'keeps %s, byte for byte, when the additions are ASCII',
     async (encoding) => {

@@ -1,0 +1,91 @@
+import { Readable } from 'node:stream';
+import { readConfig } from '../../lambda/config';
+import { ENV } from '../../lambda/env-names';
+import type { MessageFlow, MessageStore } from '../../lambda/ports';
+import { runRule } from '../../lambda/run-rule';
+import { loadEvent } from '../../local/events';
+import { readFixture } from '../helpers/mime';
+import { RecordingLog } from '../helpers/recording-log';
+
+// Fakes stand in only for what no real part produces on demand: lib-storage closing the body
+// without an error when S3 fails, and a source that ends early without an error.
+const event = loadEvent('inbound.json');
+const config = readConfig({ [ENV.bucket]: 'unit-bucket' });
+
+function flowServing(source: () => Readable): MessageFlow & { puts: number } {
+  return {
+    puts: 0,
+    getRawMessage: async () => source(),
+    async putRawMessage() {
+      this.puts++;
+    },
+  };
+}
+
+describe('runRule failure paths', () => {
+  it('retries with the upload’s own error when S3 fails and closes the body silently', async () => {
+    // Arrange: like lib-storage when CreateMultipartUpload keeps failing
+    const slowDown = Object.assign(new Error('Please reduce your request rate.'), {
+      name: 'SlowDown',
+      $metadata: { httpStatusCode: 503 },
+    });
+    const store: MessageStore = {
+      async put(_key, body) {
+        body.destroy();
+        // lib-storage rejects after its abort request, so the rewrite notices the close first.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw slowDown;
+      },
+    };
+    // Larger than the stream buffers, so the rewrite is still running when the body closes.
+    const attachment = Buffer.alloc(2 * 1024 * 1024, 1)
+      .toString('base64')
+      .replace(/.{76}/g, '$&\r\n');
+    const large = Buffer.from(
+      `Subject: big\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${attachment}\r\n--b--\r\n`,
+    );
+    const flow = flowServing(() => Readable.from([large]));
+    const log = new RecordingLog();
+
+    // Act
+    const outcome = runRule(event, { messageFlow: flow, store, config, log, now: Date.now });
+
+    // Assert
+    await expect(outcome).rejects.toBe(slowDown);
+    expect(log.entries.at(-1)?.attributes).toMatchObject({
+      outcome: 'retry',
+      errorName: 'SlowDown',
+    });
+    expect(flow.puts).toBe(0);
+  });
+
+  it('retries when the message stream closes early without an error', async () => {
+    const source = () =>
+      new Readable({
+        read() {
+          this.push(readFixture('plain-7bit.eml').subarray(0, 120));
+          this.destroy();
+        },
+      });
+    const flow = flowServing(source);
+    const store: MessageStore = {
+      async put(key, body) {
+        for await (const _ of body) {
+          // drain
+        }
+        return { bucket: 'unit-bucket', key };
+      },
+    };
+    const log = new RecordingLog();
+
+    await expect(
+      runRule(event, { messageFlow: flow, store, config, log, now: Date.now }),
+    ).rejects.toThrow();
+
+    expect(log.entries.at(-1)?.attributes).toMatchObject({
+      outcome: 'retry',
+      reason: 'stream-closed-early',
+    });
+    expect(flow.puts).toBe(0);
+  });
+});
