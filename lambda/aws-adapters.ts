@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -22,7 +23,9 @@ export function sdkMessageFlow(client: WorkMailMessageFlowClient): MessageFlow {
       if (!output.messageContent)
         throw new MissingMessageBodyError('GetRawMessageContent returned no body');
       // Node fails this stream (ECONNRESET, "aborted") if it ends before its Content-Length.
-      return output.messageContent as Readable;
+      const body = output.messageContent as Readable;
+      const length = Number((body as Partial<IncomingMessage>).headers?.['content-length']);
+      return { body, ...(Number.isSafeInteger(length) ? { size: length } : {}) };
     },
     async putRawMessage(messageId, location: StoredObject, signal) {
       const s3Reference = {

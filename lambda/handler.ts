@@ -3,17 +3,20 @@ import type { Context } from 'aws-lambda';
 import { s3MessageStore, sdkMessageFlow } from './aws-adapters';
 import { createAwsClients } from './aws-clients';
 import { readConfig } from './config';
+import { bundledPolicy } from './policy/bundled-policy';
 import { createHandler } from './run-rule';
 import type { WorkMailSyncResponse } from './workmail';
 
-// Cold start: a configuration error fails the initialisation loudly, naming the variable.
+// Cold start: a configuration or policy error fails the initialisation loudly, naming the value.
 const config = readConfig(process.env);
+const policy = bundledPolicy();
 const logger = new Logger({ serviceName: 'workmail-rewrite-rule' });
 const clients = createAwsClients();
 const run = createHandler({
   messageFlow: sdkMessageFlow(clients.messageFlow),
   store: s3MessageStore(clients.s3, config.bucket),
   config,
+  policy,
   log: logger,
   now: Date.now,
 });

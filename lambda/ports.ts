@@ -8,10 +8,17 @@ export interface StoredObject {
   versionId?: string;
 }
 
+/** A message's raw MIME as it streams in. */
+export interface RawMessage {
+  body: Readable;
+  /** Bytes, from the response's Content-Length. */
+  size?: number;
+}
+
 /** The WorkMail Message Flow API, as the rule uses it. */
 export interface MessageFlow {
-  /** Streams the raw MIME of a message in transit. */
-  getRawMessage(messageId: string, signal?: AbortSignal): Promise<Readable>;
+  /** Streams the raw MIME of a message in transit, with its size when the service announces it. */
+  getRawMessage(messageId: string, signal?: AbortSignal): Promise<RawMessage>;
   /** Replaces the message's content with the object at `location`. */
   putRawMessage(messageId: string, location: StoredObject, signal?: AbortSignal): Promise<void>;
 }

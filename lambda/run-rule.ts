@@ -1,10 +1,13 @@
 import type { Config } from './config';
 import { classifyFailure, errorName, isError, rejectionDetails } from './failure-outcome';
 import { objectKeyFor } from './object-key';
+import { changesContent, type Decision, decide, templateValues } from './policy/decide';
+import { anyRuleMayApply, fromAddress, type MessageFacts } from './policy/evaluate';
+import type { Fallback, Policy } from './policy/schema';
 import type { Log, MessageFlow, MessageStore } from './ports';
 import { RewriteDeclinedError } from './rewrite/rewrite-declined';
 import { startRewrite } from './rewrite/rewrite-message';
-import type { RewriteReport, RewriteRules } from './rewrite/rewrite-rules';
+import type { ContentPlan, RewriteReport, TopHeaders } from './rewrite/rewrite-rules';
 import {
   parseWorkMailEvent,
   type WorkMailRunLambdaEvent,
@@ -16,6 +19,7 @@ export interface RuleDeps {
   messageFlow: MessageFlow;
   store: MessageStore;
   config: Config;
+  policy: Policy;
   log: Log;
   /** Milliseconds, for timings. */
   now: () => number;
@@ -25,38 +29,31 @@ export interface RuleDeps {
 export type RuleOutcome =
   | 'rewritten'
   | 'unchanged'
+  | 'no-rule-applies'
   | 'already-rewritten'
+  | 'bounced-by-fallback'
   | 'delivered-unchanged-after-failure';
 
 export interface RuleResult {
   response: WorkMailSyncResponse;
   outcome: RuleOutcome;
+  /** Names of the policy rules that applied. */
+  rules?: string[];
   report?: RewriteReport;
   objectKey?: string;
-  /** Why a failure led to delivering the original. */
+  /** Why a failure, or an addition that could not be placed, led to the fallback. */
   reason?: string;
 }
 
-/** Normal delivery to every recipient: the answer for every outcome this rule produces. */
+/** Normal delivery to every recipient. */
 export function deliverToAll(): WorkMailSyncResponse {
   return { actions: [{ action: { type: 'DEFAULT' }, allRecipients: true }] };
 }
 
-function rulesFor(config: Config, invocationId: string): RewriteRules {
+function bounceAll(bounceMessage: string): WorkMailSyncResponse {
   return {
-    subjectTag: config.subjectTag,
-    banner: { text: config.textBanner, html: config.htmlBanner },
-    footer: { text: config.textFooter, html: config.htmlFooter },
-    marker: { header: config.markerHeader, value: invocationId },
+    actions: [{ action: { type: 'BOUNCE', parameters: { bounceMessage } }, allRecipients: true }],
   };
-}
-
-function changedAnything(report: RewriteReport): boolean {
-  return (
-    report.subject === 'tagged' ||
-    report.subject === 'added' ||
-    report.parts.some((part) => part.change === 'rewritten')
-  );
 }
 
 /** Log fields that identify an invocation without revealing content or addresses. */
@@ -76,6 +73,7 @@ function reportFields(report: RewriteReport) {
     bytesOut: report.bytesOut,
     subject: report.subject,
     foreignMarkerRemoved: report.foreignMarkerRemoved,
+    headersSet: report.headersSet,
     lineEndingsFixed: report.lineEndingsFixed,
     parts: report.parts.map(
       ({ part, contentType, change, added, reason, transferEncoding, charset }) => ({
@@ -91,42 +89,119 @@ function reportFields(report: RewriteReport) {
   };
 }
 
+function eventFacts(event: WorkMailRunLambdaEvent): Omit<MessageFacts, 'message'> {
+  return {
+    direction: event.flowDirection,
+    envelopeSender: event.envelope.mailFrom.address,
+    recipients: event.envelope.recipients.map((r) => r.address),
+  };
+}
+
+function factsOf(
+  event: WorkMailRunLambdaEvent,
+  headers: TopHeaders,
+  size: number | undefined,
+): MessageFacts {
+  return {
+    ...eventFacts(event),
+    message: {
+      from: fromAddress(headers.get('from')[0] ?? ''),
+      subject: headers.subject(),
+      header: (name) => headers.get(name),
+      ...(size === undefined ? {} : { size }),
+    },
+  };
+}
+
+/** Whether the rewrite changed more than the marker (otherwise no Put is needed). */
+function changedAnything(report: RewriteReport): boolean {
+  return (
+    report.subject === 'tagged' ||
+    report.subject === 'added' ||
+    report.headersSet.length > 0 ||
+    report.parts.some((part) => part.change === 'rewritten')
+  );
+}
+
+/** A banner or footer that was asked for and placed on no part (signed mail, say). */
+function unplacedAddition(content: ContentPlan, report: RewriteReport): string | undefined {
+  for (const role of ['banner', 'footer'] as const) {
+    if (!content[role]?.text && !content[role]?.html) continue;
+    const placed = report.parts.some(
+      (p) => p.added?.includes(role) || p.change === 'already-present',
+    );
+    if (!placed) {
+      const why =
+        report.parts.find((p) => p.change === 'skipped')?.reason ??
+        'no displayed text or HTML body';
+      return `${role} not placed: ${why}`;
+    }
+  }
+  return undefined;
+}
+
 /**
  * The rule's primary course:
- * 0. leave mail of other flow directions alone;
- * 1. get the raw message (a stream) from the Message Flow API;
- * 2. rewrite it while it streams; stop early if it is this invocation's own earlier output;
- * 3. upload the result to the bucket under a key derived from the invocation id;
- * 4. replace the message's content with that object (PutRawMessageContent);
- * 5. answer DEFAULT for all recipients.
- * Failures are decided by `classifyFailure`: retry (throw) or deliver the original unchanged.
+ * 1. judge from the event whether any policy rule may apply (if none, answer at once);
+ * 2. get the raw message (a stream) from the Message Flow API;
+ * 3. once its headers are read, decide with the policy what to change and what to answer; stop
+ *    early when nothing is to change, or when the message is this invocation's own output;
+ * 4. rewrite it while it streams, uploading the result under a key derived from the invocation id;
+ * 5. replace the message's content with that object (PutRawMessageContent);
+ * 6. answer with the policy's actions.
+ * What cannot be done goes to the policy's fallback; failures are decided by `classifyFailure`.
  */
-async function rewriteAndPut(event: WorkMailRunLambdaEvent, deps: RuleDeps): Promise<RuleResult> {
-  const { messageFlow, store, config, log, now } = deps;
-  if (!config.directions.includes(event.flowDirection)) {
-    log.info('message flows in a direction this rule leaves alone', {
+async function rewriteAndPut(
+  event: WorkMailRunLambdaEvent,
+  deps: RuleDeps,
+  decided: (decision: Decision) => void,
+): Promise<RuleResult> {
+  const { messageFlow, store, config, policy, log, now } = deps;
+  if (!anyRuleMayApply(policy, eventFacts(event))) {
+    log.info('no rule of the policy applies', {
       ...eventFields(event),
-      outcome: 'unchanged',
+      outcome: 'no-rule-applies',
     });
-    return { response: deliverToAll(), outcome: 'unchanged' };
+    return { response: deliverToAll(), outcome: 'no-rule-applies', rules: [] };
   }
   const started = now();
-  const source = await messageFlow.getRawMessage(event.messageId);
-  const rewrite = startRewrite(source, rulesFor(config, event.invocationId));
+  const message = await messageFlow.getRawMessage(event.messageId);
+  let decision: Decision | undefined;
+  const rewrite = startRewrite(message.body, {
+    marker: { header: policy.markerHeader, value: event.invocationId },
+    plan: (headers) => {
+      decision = decide(
+        policy,
+        event,
+        factsOf(event, headers, message.size),
+        templateValues(event, headers.get('date')[0]),
+      );
+      decided(decision);
+      return decision.content;
+    },
+  });
   const head = await rewrite.head.catch(async (error: unknown) => {
     // `done` fails with the same error; wait for it so that nothing is left unhandled.
     await rewrite.done.catch(() => undefined);
     throw error;
   });
-  if (head.alreadyRewritten) {
-    // A retry after our own successful Put: the service already holds the rewritten message.
+  const { rules, content, response, fallback } = decision as Decision;
+  const fields = { ...eventFields(event), rules };
+  if (head.alreadyRewritten || !changesContent(content)) {
+    // Nothing to upload: a retry after our own Put, or a message the policy leaves as it is.
     rewrite.cancel();
     await rewrite.done.catch(() => undefined);
-    log.info('message already rewritten by this invocation', {
-      ...eventFields(event),
-      outcome: 'already-rewritten',
-    });
-    return { response: deliverToAll(), outcome: 'already-rewritten' };
+    const outcome = head.alreadyRewritten ? 'already-rewritten' : 'unchanged';
+    log.info(
+      head.alreadyRewritten
+        ? 'message already rewritten by this invocation'
+        : 'message needs no change',
+      {
+        ...fields,
+        outcome,
+      },
+    );
+    return { response, outcome, rules };
   }
   const objectKey = objectKeyFor(config.keyPrefix, event.invocationId);
   const upload = store.put(objectKey, rewrite.output);
@@ -135,18 +210,36 @@ async function rewriteAndPut(event: WorkMailRunLambdaEvent, deps: RuleDeps): Pro
   const [stored, report] = await settleBoth(upload, rewrite.done);
   const streamedAt = now();
   if (!changedAnything(report)) {
+    // Everything was in place already (a new invocation on our earlier output): no Put.
     log.info('message needs no change', {
-      ...eventFields(event),
+      ...fields,
       ...reportFields(report),
       outcome: 'unchanged',
     });
-    return { response: deliverToAll(), outcome: 'unchanged', report };
+    return { response, outcome: 'unchanged', rules, report };
+  }
+  const unplaced = unplacedAddition(content, report);
+  if (unplaced && typeof fallback === 'object') {
+    log.warn('the policy bounces what it cannot change', {
+      ...fields,
+      ...reportFields(report),
+      reason: unplaced,
+      outcome: 'bounced-by-fallback',
+    });
+    return {
+      response: bounceAll(fallback.bounce),
+      outcome: 'bounced-by-fallback',
+      rules,
+      report,
+      reason: unplaced,
+    };
   }
   await messageFlow.putRawMessage(event.messageId, stored);
   const finished = now();
   log.info('message rewritten', {
-    ...eventFields(event),
+    ...fields,
     ...reportFields(report),
+    ...(unplaced ? { reason: unplaced } : {}),
     outcome: 'rewritten',
     objectKey,
     timings: {
@@ -155,7 +248,14 @@ async function rewriteAndPut(event: WorkMailRunLambdaEvent, deps: RuleDeps): Pro
       totalMs: finished - started,
     },
   });
-  return { response: deliverToAll(), outcome: 'rewritten', report, objectKey };
+  return {
+    response,
+    outcome: 'rewritten',
+    rules,
+    report,
+    objectKey,
+    ...(unplaced ? { reason: unplaced } : {}),
+  };
 }
 
 /**
@@ -184,19 +284,26 @@ function failureFields(error: unknown, reason: string) {
   return fields;
 }
 
+// Failures that mean "this content cannot be changed", which the policy's fallback answers.
+const CONTENT_FAILURES = new Set(['message-rejected']);
+
 /**
  * Runs the rule on one Lambda payload and decides what every failure means. Returns the result
  * (for replay and tests), or throws when WorkMail should retry the invocation.
  */
 export async function runRule(payload: unknown, deps: RuleDeps): Promise<RuleResult> {
   let event: WorkMailRunLambdaEvent | undefined;
+  let decision: Decision | undefined;
   try {
     event = parseWorkMailEvent(payload);
-    return await rewriteAndPut(event, deps);
+    return await rewriteAndPut(event, deps, (d) => {
+      decision = d;
+    });
   } catch (error) {
     const outcome = classifyFailure(error);
     const fields = {
       ...(event ? eventFields(event) : {}),
+      ...(decision ? { rules: decision.rules } : {}),
       ...failureFields(error, outcome.reason),
     };
     if (outcome.action === 'retry') {
@@ -206,14 +313,31 @@ export async function runRule(payload: unknown, deps: RuleDeps): Promise<RuleRes
       });
       throw error;
     }
+    const fallback: Fallback | undefined = decision?.fallback;
+    const contentFailure =
+      error instanceof RewriteDeclinedError || CONTENT_FAILURES.has(outcome.reason);
+    if (contentFailure && typeof fallback === 'object') {
+      deps.log.warn('the policy bounces what it cannot change', {
+        ...fields,
+        outcome: 'bounced-by-fallback',
+      });
+      return {
+        response: bounceAll(fallback.bounce),
+        outcome: 'bounced-by-fallback',
+        reason: outcome.reason,
+        rules: decision?.rules,
+      };
+    }
     deps.log[outcome.severity]('delivering the original message unchanged', {
       ...fields,
       outcome: 'delivered-unchanged-after-failure',
     });
     return {
-      response: deliverToAll(),
+      // The policy's delivery actions still hold when only the content could not change.
+      response: decision?.response ?? deliverToAll(),
       outcome: 'delivered-unchanged-after-failure',
       reason: outcome.reason,
+      ...(decision ? { rules: decision.rules } : {}),
     };
   }
 }

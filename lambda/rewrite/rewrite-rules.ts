@@ -6,14 +6,33 @@ export interface BodyText {
   html?: string;
 }
 
-/** What the engine changes in a message. Every field is optional except the marker. */
-export interface RewriteRules {
+/** What to change in one message. */
+export interface ContentPlan {
   /** Prefixed to the Subject, e.g. `[EXTERNAL]`; never added twice. */
   subjectTag?: string;
   /** Put at the top of the displayed body (a warning banner); never added twice. */
   banner?: BodyText;
   /** Put at the end of the displayed body (a disclaimer); never added twice. */
   footer?: BodyText;
+  /** Headers to set on the message, replacing any of the same name. */
+  headers?: readonly (readonly [name: string, value: string])[];
+}
+
+/** The message's top-level headers, as a plan reads them. */
+export interface TopHeaders {
+  /** Unfolded values of every header of this name, in order (8-bit text read as UTF-8). */
+  get(name: string): string[];
+  /** The decoded Subject, or an empty string. */
+  subject(): string;
+}
+
+/** What the engine changes in a message. Every field is optional except the marker. */
+export interface RewriteRules extends ContentPlan {
+  /**
+   * Decides what to change once the top-level headers are read, in place of the fields above
+   * (conditions on the sender or the subject need the message itself).
+   */
+  plan?: (headers: TopHeaders) => ContentPlan;
   /**
    * Header that marks the message as rewritten, e.g. `X-Mail-Rewrite-Id: <invocation id>`.
    * A message that already carries it with this exact value is this engine's own output and is
@@ -51,6 +70,8 @@ export interface RewriteReport {
   subject: 'tagged' | 'already-tagged' | 'added' | 'not-configured';
   /** A marker header with another value was found and replaced. */
   foreignMarkerRemoved: boolean;
+  /** Planned headers that were missing or had another value, and were set. */
+  headersSet: string[];
   parts: PartReport[];
   bytesIn: number;
   bytesOut: number;

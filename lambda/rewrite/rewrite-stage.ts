@@ -2,8 +2,17 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Headers, MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
 import { BodySelector } from './body-selection';
 import { RewriteDeclinedError } from './rewrite-declined';
-import type { PartReport, RewriteReport, RewriteRules } from './rewrite-rules';
-import { newSubjectLine, tagSubjectLine } from './subject-tag';
+import type {
+  ContentPlan,
+  PartReport,
+  RewriteReport,
+  RewriteRules,
+  TopHeaders,
+} from './rewrite-rules';
+import { displayText, newSubjectLine, tagSubjectLine } from './subject-tag';
+
+import libmime = require('libmime');
+
 import { type BodyKind, insertIntoBody } from './text-insertion';
 import { decodeTransfer, encodeTransfer } from './transfer-encoding';
 
@@ -32,6 +41,17 @@ function setHeader(headers: Headers, name: string, value: string) {
   else headers.add(name, value, headers.getList().length);
 }
 
+/** A header value as written: ASCII as is, anything else as RFC 2047 words. */
+function headerValue(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : libmime.encodeWords(value, 'Q', 52);
+}
+
+function topHeadersOf(headers: Headers): TopHeaders {
+  const values = (name: string) =>
+    headers.get(name).map((line) => displayText(line.slice(line.indexOf(':') + 1)).trim());
+  return { get: values, subject: () => values('subject')[0] ?? '' };
+}
+
 function partName(node: MimeNode): string {
   return node.partNr ? node.partNr.join('.') : '';
 }
@@ -54,6 +74,7 @@ export class RewriteStage extends Transform {
     alreadyRewritten: false,
     subject: 'not-configured',
     foreignMarkerRemoved: false,
+    headersSet: [],
     parts: [],
     bytesIn: 0,
     bytesOut: 0,
@@ -64,7 +85,7 @@ export class RewriteStage extends Transform {
   private readonly footerGiven = new WeakSet<object>();
   private readonly maxPartBytes: number;
   private readonly maxHeldBytes: number;
-  private readonly footerConfigured: boolean;
+  private content: ContentPlan;
   private collecting: Fragment | undefined;
   private held: Fragment | undefined;
   private queue: SplitterChunk[] = [];
@@ -81,7 +102,7 @@ export class RewriteStage extends Transform {
     super({ objectMode: true });
     this.maxPartBytes = rules.maxRewritePartBytes ?? DEFAULT_MAX_REWRITE_PART_BYTES;
     this.maxHeldBytes = rules.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
-    this.footerConfigured = Boolean(rules.footer?.text || rules.footer?.html);
+    this.content = rules;
   }
 
   override _transform(chunk: SplitterChunk, _encoding: BufferEncoding, done: TransformCallback) {
@@ -202,6 +223,8 @@ export class RewriteStage extends Transform {
 
   private handleRoot(node: MimeNode) {
     const headers = node.headers as Headers;
+    // Planned even for this run's own output: the caller's answer depends on the plan too.
+    if (this.rules.plan) this.content = this.rules.plan(topHeadersOf(headers));
     const { header, value } = this.rules.marker;
     const markers = headers.get(header).map((line) => line.slice(line.indexOf(':') + 1).trim());
     if (markers.includes(value)) {
@@ -211,12 +234,19 @@ export class RewriteStage extends Transform {
     }
     this.report.foreignMarkerRemoved = markers.length > 0;
     this.tagSubject(headers);
+    for (const [name, text] of this.content.headers ?? []) {
+      const value = headerValue(text);
+      const current = headers.get(name).map((line) => line.slice(line.indexOf(':') + 1).trim());
+      if (current.length === 1 && current[0] === value) continue;
+      setHeader(headers, name, value);
+      this.report.headersSet.push(name);
+    }
     setHeader(headers, header, value);
     this.onHead({ alreadyRewritten: false });
   }
 
   private tagSubject(headers: Headers) {
-    const tag = this.rules.subjectTag;
+    const tag = this.content.subjectTag;
     if (!tag) return;
     const subject = headers.getList().find((line) => line.key === 'subject');
     if (!subject) {
@@ -265,7 +295,7 @@ export class RewriteStage extends Transform {
 
   private finishCollecting(fragment: Fragment) {
     this.collecting = undefined;
-    if (this.footerConfigured) {
+    if (this.content.footer?.text || this.content.footer?.html) {
       this.held = fragment;
       return;
     }
@@ -290,8 +320,8 @@ export class RewriteStage extends Transform {
   private release(fragment: Fragment, footer: boolean, note?: string) {
     const { node, kind } = fragment;
     const additions = {
-      banner: fragment.banner ? this.rules.banner?.[kind] || undefined : undefined,
-      footer: footer ? this.rules.footer?.[kind] || undefined : undefined,
+      banner: fragment.banner ? this.content.banner?.[kind] || undefined : undefined,
+      footer: footer ? this.content.footer?.[kind] || undefined : undefined,
     };
     if (!additions.banner && !additions.footer) {
       this.pushPart(node, Buffer.concat(fragment.chunks, fragment.size));

@@ -2,8 +2,10 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { s3MessageStore, sdkMessageFlow } from '../../lambda/aws-adapters';
 import { type Config, readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
+import type { Policy } from '../../lambda/policy/schema';
 import { type RuleDeps, type RuleResult, runRule } from '../../lambda/run-rule';
 import { type LocalServices, startLocalServices } from '../../local/local-services';
+import { testPolicy } from './policies';
 import { RecordingLog } from './recording-log';
 
 export interface Harness {
@@ -18,7 +20,10 @@ export interface Harness {
  * The real rule wired to the production adapters and SDK clients, pointed at a local S3 server
  * and the Message Flow emulator over HTTP.
  */
-export async function startHarness(env: NodeJS.ProcessEnv = {}): Promise<Harness> {
+export async function startHarness(
+  env: NodeJS.ProcessEnv = {},
+  policy: Policy = testPolicy(),
+): Promise<Harness> {
   const services = await startLocalServices();
   const log = new RecordingLog();
   const config = readConfig({ [ENV.bucket]: services.bucket, ...env });
@@ -26,6 +31,7 @@ export async function startHarness(env: NodeJS.ProcessEnv = {}): Promise<Harness
     messageFlow: sdkMessageFlow(services.clients.messageFlow),
     store: s3MessageStore(services.clients.s3, config.bucket),
     config,
+    policy,
     log,
     now: Date.now,
   };

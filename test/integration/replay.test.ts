@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,11 +46,16 @@ describe('npm run replay', () => {
     ).toBe(true);
   });
 
-  it('reports delivery unchanged for the outbound event, which the default leaves alone', async () => {
+  it('applies the default policy’s legal footer to the outbound event', async () => {
     const { code, stdout } = await replay('events/outbound.json', '--out', out);
     expect(code).toBe(0);
-    expect(stdout).toContain('Outcome: delivered unchanged');
-    expect(existsSync(join(out, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d.rewritten.eml'))).toBe(false);
+    expect(stdout).toContain('Outcome: rewritten');
+    const rewritten = readFileSync(
+      join(out, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d.rewritten.eml'),
+      'utf8',
+    );
+    expect(rewritten).toContain('This message may contain confidential information.');
+    expect(topHeader(Buffer.from(rewritten), 'Subject')).toBe('Re: Quarterly figures');
   });
 
   it('takes the message from --message', async () => {

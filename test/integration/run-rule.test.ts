@@ -4,6 +4,7 @@ import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
 import { loadEvent } from '../../local/events';
 import { SERVICE_UNAVAILABLE, THROTTLING } from '../../local/message-flow-emulator';
 import { leafParts, readFixture, topHeader } from '../helpers/mime';
+import { testPolicy } from '../helpers/policies';
 import { type Harness, startHarness } from '../helpers/rule-harness';
 
 const inbound = loadEvent('inbound.json');
@@ -116,13 +117,16 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
 
     const result = await harness.run(outbound);
 
-    expect(result).toMatchObject({ outcome: 'unchanged', response: deliverToAll() });
+    expect(result).toMatchObject({ outcome: 'no-rule-applies', response: deliverToAll() });
     expect(harness.log.entries.at(-1)?.attributes).toMatchObject({ flowDirection: 'OUTBOUND' });
   });
 
-  it('rewrites outbound mail when the configuration names that direction', async () => {
+  it('rewrites outbound mail when a rule of the policy covers that direction', async () => {
     await harness.services.close();
-    harness = await startHarness({ [ENV.directions]: 'INBOUND,OUTBOUND' });
+    harness = await startHarness(
+      {},
+      testPolicy({ rules: [{ name: 'All', actions: { subjectTag: '[X]' } }] }),
+    );
     const outbound = loadEvent('outbound.json');
     harness.services.emulator.addMessage(outbound.messageId, readFixture('plain-7bit.eml'));
 
@@ -154,13 +158,9 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
     expect(stored.subarray(stored.length - tail.length).equals(tail)).toBe(true);
   });
 
-  it('delivers unchanged without a Put when the configuration changes nothing', async () => {
+  it('delivers without a Put when the rules that apply change nothing', async () => {
     await harness.services.close();
-    harness = await startHarness({
-      [ENV.subjectTag]: '',
-      [ENV.textFooter]: '',
-      [ENV.htmlFooter]: '',
-    });
+    harness = await startHarness({}, testPolicy({ rules: [{ name: 'Only route', actions: {} }] }));
     harness.services.emulator.addMessage('msg-1', readFixture('plain-7bit.eml'));
 
     const result = await harness.run(eventFor('msg-1'));

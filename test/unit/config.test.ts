@@ -8,29 +8,7 @@ describe('readConfig', () => {
     expect(readConfig({ [ENV.bucket]: 'mail-rewrite-123' })).toEqual({
       bucket: 'mail-rewrite-123',
       keyPrefix: DEFAULTS.keyPrefix,
-      subjectTag: DEFAULTS.subjectTag,
-      textBanner: '',
-      htmlBanner: '',
-      textFooter: DEFAULTS.textFooter,
-      htmlFooter: DEFAULTS.htmlFooter,
-      markerHeader: DEFAULTS.markerHeader,
-      directions: ['INBOUND'],
     });
-  });
-
-  it('lets an empty value turn a rewrite off', () => {
-    const config = readConfig({
-      [ENV.bucket]: 'b-1',
-      [ENV.subjectTag]: '',
-      [ENV.textFooter]: '',
-    });
-    expect(config.subjectTag).toBe('');
-    expect(config.textFooter).toBe('');
-  });
-
-  it('reads a list of flow directions', () => {
-    const config = readConfig({ [ENV.bucket]: 'b-1', [ENV.directions]: 'inbound, OUTBOUND' });
-    expect(config.directions).toEqual(['INBOUND', 'OUTBOUND']);
   });
 
   it('returns a frozen object', () => {
@@ -46,14 +24,6 @@ describe('readConfig', () => {
     [
       { [ENV.bucket]: 'b-1', [ENV.keyPrefix]: 'mail_out/' },
       `environment variable ${ENV.keyPrefix} must be letters, digits, - and / only, got "mail_out/"`,
-    ],
-    [
-      { [ENV.bucket]: 'b-1', [ENV.markerHeader]: 'Subject' },
-      `environment variable ${ENV.markerHeader} must be a header name starting with X-, got "Subject"`,
-    ],
-    [
-      { [ENV.bucket]: 'b-1', [ENV.subjectTag]: '[EXT]\r\nBcc: x@example.com' },
-      `environment variable ${ENV.subjectTag} must not contain line breaks`,
     ],
   ])('fails with a message naming the variable (%o)', (env, message) => {
     expect(() => readConfig(env)).toThrow(new ConfigError(message));

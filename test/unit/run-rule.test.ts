@@ -5,6 +5,7 @@ import type { MessageFlow, MessageStore } from '../../lambda/ports';
 import { runRule } from '../../lambda/run-rule';
 import { loadEvent } from '../../local/events';
 import { readFixture } from '../helpers/mime';
+import { testPolicy } from '../helpers/policies';
 import { RecordingLog } from '../helpers/recording-log';
 
 // Fakes stand in only for what no real part produces on demand: lib-storage closing the body
@@ -15,7 +16,7 @@ const config = readConfig({ [ENV.bucket]: 'unit-bucket' });
 function flowServing(source: () => Readable): MessageFlow & { puts: number } {
   return {
     puts: 0,
-    getRawMessage: async () => source(),
+    getRawMessage: async () => ({ body: source() }),
     async putRawMessage() {
       this.puts++;
     },
@@ -48,7 +49,14 @@ describe('runRule failure paths', () => {
     const log = new RecordingLog();
 
     // Act
-    const outcome = runRule(event, { messageFlow: flow, store, config, log, now: Date.now });
+    const outcome = runRule(event, {
+      messageFlow: flow,
+      store,
+      config,
+      policy: testPolicy(),
+      log,
+      now: Date.now,
+    });
 
     // Assert
     await expect(outcome).rejects.toBe(slowDown);
@@ -79,7 +87,14 @@ describe('runRule failure paths', () => {
     const log = new RecordingLog();
 
     await expect(
-      runRule(event, { messageFlow: flow, store, config, log, now: Date.now }),
+      runRule(event, {
+        messageFlow: flow,
+        store,
+        config,
+        policy: testPolicy(),
+        log,
+        now: Date.now,
+      }),
     ).rejects.toThrow();
 
     expect(log.entries.at(-1)?.attributes).toMatchObject({

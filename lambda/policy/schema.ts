@@ -1,0 +1,249 @@
+import { domainToASCII } from 'node:url';
+import { z } from 'zod';
+
+/**
+ * The rewrite policy's schema: the one source of truth for validating the policy file (at
+ * `cdk synth` and at the function's cold start), for its TypeScript types, and for the table in
+ * README (generated from these descriptions; a test keeps it current).
+ */
+
+const INBOUND_ONLY = new Set(['MOVE_TO_JUNK', 'BYPASS_SPAM_CHECK']);
+/** WorkMail answers at most 10 actions; two are kept for "everyone else" and added recipients. */
+const MAX_DELIVER_RULES = 8;
+
+/** A domain, internationalised or not, optionally `*.` for its subdomains. */
+export function asciiDomain(domain: string): string | undefined {
+  const bare = domain.startsWith('*.') ? domain.slice(2) : domain;
+  if (!bare || bare.includes('*') || /[\s@/]/.test(bare)) return undefined;
+  const ascii = domainToASCII(bare.toLowerCase());
+  return ascii ? (domain.startsWith('*.') ? `*.${ascii}` : ascii) : undefined;
+}
+
+const domainPattern = z.string().refine((value) => asciiDomain(value) !== undefined, {
+  message: 'expected a domain such as example.com, or *.example.com for its subdomains',
+});
+
+const addressPattern = z.string().refine(
+  (value) => {
+    if (value === '*') return true;
+    const at = value.lastIndexOf('@');
+    if (at < 0) return asciiDomain(value) !== undefined;
+    const local = value.slice(0, at);
+    return local !== '' && !/\s/.test(local) && asciiDomain(value.slice(at + 1)) !== undefined;
+  },
+  {
+    message:
+      'expected an address (user@example.com), a domain (example.com, *.example.com) or a pattern with * (news*@example.com)',
+  },
+);
+
+const singleLine = z
+  .string()
+  .min(1)
+  .refine((value) => !/[\r\n]/.test(value), { message: 'must be one line (no line breaks)' });
+
+const multiLine = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value.join('\n') : value));
+
+const bodyText = z
+  .strictObject({
+    text: multiLine
+      .optional()
+      .describe('For text/plain bodies. An array of lines is joined with line breaks.'),
+    html: multiLine
+      .optional()
+      .describe(
+        'For text/html bodies, inserted as given inside `<div data-mail-rewrite="…">`. An array is joined.',
+      ),
+  })
+  .describe(
+    'Placeholders `{{sender}}`, `{{recipientDomain}}` and `{{date}}` are filled in (HTML-escaped in `html`).',
+  );
+
+const conditions = z
+  .strictObject({
+    direction: z
+      .enum(['INBOUND', 'OUTBOUND'])
+      .optional()
+      .describe('The flow direction of the WorkMail rule that called the function.'),
+    sender: z
+      .enum(['internal', 'external'])
+      .optional()
+      .describe(
+        'Internal: the sender is in `organizationDomains` and, on inbound mail, proven so by a passing DMARC result from the receiving service.',
+      ),
+    senders: z
+      .array(addressPattern)
+      .min(1)
+      .optional()
+      .describe('Any of these matches the envelope sender (case-insensitive, `+tag` ignored).'),
+    recipients: z
+      .array(addressPattern)
+      .min(1)
+      .optional()
+      .describe('Any of these matches any envelope recipient.'),
+    subjectContains: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('The decoded Subject contains any of these (case-insensitive).'),
+    headerContains: z
+      .record(z.string().regex(/^[\x21-\x39\x3b-\x7e]+$/, 'expected a header name'), z.string())
+      .optional()
+      .describe('Each named header exists and contains the text (`""`: just exists).'),
+    sizeAtLeast: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Message size in bytes, from the fetched message.'),
+    sizeBelow: z.number().int().min(1).optional().describe('Message size in bytes.'),
+  })
+  .describe('All given conditions must hold; a list matches when any entry does.');
+
+const deliverAction = z
+  .strictObject({
+    action: z
+      .enum(['DEFAULT', 'BOUNCE', 'DROP', 'MOVE_TO_JUNK', 'BYPASS_SPAM_CHECK'])
+      .describe('`MOVE_TO_JUNK` and `BYPASS_SPAM_CHECK` only on inbound rules.'),
+    bounceMessage: singleLine.optional().describe('Only with `BOUNCE`: the text of the bounce.'),
+    recipients: z
+      .array(addressPattern)
+      .min(1)
+      .optional()
+      .describe('Apply only to these recipients (default: all).'),
+  })
+  .describe('What WorkMail does with the message, per recipient.');
+
+const fallback = z
+  .union([
+    z.literal('deliver'),
+    z.strictObject({ bounce: singleLine.describe('The text of the bounce.') }),
+  ])
+  .describe(
+    'When the content cannot be changed (signed mail, broken MIME, refused by WorkMail): `deliver` it without the change, or `{ "bounce": "…" }`.',
+  );
+
+const actions = z.strictObject({
+  subjectTag: singleLine
+    .optional()
+    .describe('Put in front of the Subject, e.g. `[EXTERNAL]`; never twice.'),
+  banner: bodyText.optional().describe('Put at the top of the displayed body.'),
+  footer: bodyText.optional().describe('Put at the end of the displayed body.'),
+  headers: z
+    .record(
+      z.string().regex(/^X-[A-Za-z0-9-]{1,70}$/, 'expected a header name that starts with X-'),
+      singleLine,
+    )
+    .optional()
+    .describe('Headers to set on the message (`X-` names only).'),
+  deliver: deliverAction.optional(),
+  addRecipients: z
+    .array(z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected an email address'))
+    .min(1)
+    .optional()
+    .describe(
+      'Also deliver to these addresses (e.g. a compliance copy); on inbound mail they must be in `organizationDomains`.',
+    ),
+});
+
+const rule = z.strictObject({
+  name: singleLine.describe('Shown in logs and replay.'),
+  when: conditions.optional().describe('Conditions; omitted: every message.'),
+  unless: conditions
+    .optional()
+    .describe('Exceptions of the same kinds: the rule does not apply when any of them holds.'),
+  actions,
+  fallback: fallback.optional().describe("Overrides the policy's fallback for this rule."),
+  stop: z.boolean().default(false).describe('Stop evaluating later rules when this one applies.'),
+});
+
+export const policySchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Ignored; lets editors find a JSON schema.'),
+    organizationDomains: z
+      .array(domainPattern)
+      .min(1)
+      .describe('The organization’s own domains (`*.example.com` for subdomains).'),
+    markerHeader: z
+      .string()
+      .regex(/^X-[A-Za-z0-9-]{1,70}$/, 'expected a header name that starts with X-')
+      .default('X-Mail-Rewrite-Id')
+      .describe('Header that marks a message as rewritten by this function.'),
+    fallback: fallback.default('deliver'),
+    rules: z
+      .array(rule)
+      .describe(
+        'Evaluated in order; every rule whose conditions hold applies (until one says `stop`).',
+      ),
+  })
+  .superRefine((policy, context) => {
+    const names = new Set<string>();
+    let deliverRules = 0;
+    policy.rules.forEach((r, i) => {
+      const at = (...path: (string | number)[]) => ['rules', i, ...path];
+      if (names.has(r.name))
+        context.addIssue({
+          code: 'custom',
+          path: at('name'),
+          message: `rule name "${r.name}" is used twice`,
+        });
+      names.add(r.name);
+      const deliver = r.actions.deliver;
+      if (deliver) deliverRules++;
+      if (deliver && INBOUND_ONLY.has(deliver.action) && r.when?.direction !== 'INBOUND') {
+        context.addIssue({
+          code: 'custom',
+          path: at('actions', 'deliver', 'action'),
+          message: `${deliver.action} is an inbound action: add "when": { "direction": "INBOUND" }`,
+        });
+      }
+      if (deliver?.bounceMessage && deliver.action !== 'BOUNCE') {
+        context.addIssue({
+          code: 'custom',
+          path: at('actions', 'deliver', 'bounceMessage'),
+          message: 'a bounce message goes with the BOUNCE action only',
+        });
+      }
+      for (const [j, address] of (r.actions.addRecipients ?? []).entries()) {
+        const domain = address.slice(address.lastIndexOf('@') + 1);
+        if (
+          r.when?.direction !== 'OUTBOUND' &&
+          !domainMatches(policy.organizationDomains, domain)
+        ) {
+          context.addIssue({
+            code: 'custom',
+            path: at('actions', 'addRecipients', j),
+            message:
+              'on inbound mail WorkMail only adds recipients of the organization: use an address in organizationDomains, or make the rule "direction": "OUTBOUND"',
+          });
+        }
+      }
+    });
+    if (deliverRules > MAX_DELIVER_RULES) {
+      context.addIssue({
+        code: 'custom',
+        path: ['rules'],
+        message: `at most ${MAX_DELIVER_RULES} rules may set "deliver" (WorkMail answers at most 10 actions)`,
+      });
+    }
+  });
+
+/** Whether `domain` (ASCII or not) is one of `patterns` (`example.com`, `*.example.com`). */
+export function domainMatches(patterns: readonly string[], domain: string): boolean {
+  const ascii = asciiDomain(domain);
+  if (!ascii) return false;
+  return patterns.some((pattern) => {
+    const p = asciiDomain(pattern);
+    if (!p) return false;
+    return p.startsWith('*.') ? ascii.endsWith(p.slice(1)) : ascii === p;
+  });
+}
+
+/** The policy as the function uses it, after validation and defaults. */
+export type Policy = z.output<typeof policySchema>;
+export type PolicyRule = Policy['rules'][number];
+export type Conditions = NonNullable<PolicyRule['when']>;
+export type RuleActions = PolicyRule['actions'];
+export type Fallback = Policy['fallback'];
