@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { PolicyError } from '../lambda/policy/load-policy';
 import { ParameterError, readParameters } from './parameters';
 import { WorkMailRewriteStack } from './workmail-rewrite-stack';
 
@@ -14,7 +15,7 @@ try {
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 } catch (error) {
-  if (!(error instanceof ParameterError)) throw error;
+  if (!(error instanceof ParameterError || error instanceof PolicyError)) throw error;
   console.error(`error: ${error.message}`);
   process.exit(1);
 }

@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DEFAULTS } from '../lambda/config';
 import { ENV } from '../lambda/env-names';
+import { bundledPolicy } from '../lambda/policy/bundled-policy';
 import { acknowledgeRule, acknowledgeWildcardResource } from './nag-acknowledgements';
 
 /** Regions where WorkMail runs (admin guide); the organization and the function share one. */
@@ -74,6 +75,8 @@ export class WorkMailRewriteFunction extends Construct {
   constructor(scope: Construct, id: string, props: WorkMailRewriteFunctionProps) {
     super(scope, id);
     validateProps(props);
+    // The policy travels inside the bundle: a bad one must stop the synth, not the cold start.
+    bundledPolicy();
     const stack = Stack.of(this);
     warnOutsideWorkMailRegions(this, stack.region);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;

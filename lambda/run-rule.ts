@@ -209,15 +209,6 @@ async function rewriteAndPut(
   upload.catch((error: unknown) => rewrite.output.destroy(error as Error));
   const [stored, report] = await settleBoth(upload, rewrite.done);
   const streamedAt = now();
-  if (!changedAnything(report)) {
-    // Everything was in place already (a new invocation on our earlier output): no Put.
-    log.info('message needs no change', {
-      ...fields,
-      ...reportFields(report),
-      outcome: 'unchanged',
-    });
-    return { response, outcome: 'unchanged', rules, report };
-  }
   const unplaced = unplacedAddition(content, report);
   if (unplaced && typeof fallback === 'object') {
     log.warn('the policy bounces what it cannot change', {
@@ -232,6 +223,23 @@ async function rewriteAndPut(
       rules,
       report,
       reason: unplaced,
+    };
+  }
+  if (!changedAnything(report)) {
+    // Everything was in place already (a new invocation on our earlier output), or nothing
+    // could be placed and the fallback delivers: no Put.
+    log.info('message needs no change', {
+      ...fields,
+      ...reportFields(report),
+      ...(unplaced ? { reason: unplaced } : {}),
+      outcome: 'unchanged',
+    });
+    return {
+      response,
+      outcome: 'unchanged',
+      rules,
+      report,
+      ...(unplaced ? { reason: unplaced } : {}),
     };
   }
   await messageFlow.putRawMessage(event.messageId, stored);

@@ -18,6 +18,8 @@ function issueText(issue: z.core.$ZodIssue): string {
   const where = pathText(issue.path) || '(top level)';
   if (issue.code === 'unrecognized_keys')
     return `${where}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  // A bad record key: the key's own check says what is expected.
+  if (issue.code === 'invalid_key') return `${where}: ${issue.issues[0]?.message ?? issue.message}`;
   return `${where}: ${issue.message}`;
 }
 

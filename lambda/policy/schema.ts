@@ -46,20 +46,16 @@ const multiLine = z
   .union([z.string(), z.array(z.string())])
   .transform((value) => (Array.isArray(value) ? value.join('\n') : value));
 
-const bodyText = z
-  .strictObject({
-    text: multiLine
-      .optional()
-      .describe('For text/plain bodies. An array of lines is joined with line breaks.'),
-    html: multiLine
-      .optional()
-      .describe(
-        'For text/html bodies, inserted as given inside `<div data-mail-rewrite="…">`. An array is joined.',
-      ),
-  })
-  .describe(
-    'Placeholders `{{sender}}`, `{{recipientDomain}}` and `{{date}}` are filled in (HTML-escaped in `html`).',
-  );
+const bodyText = z.strictObject({
+  text: multiLine
+    .optional()
+    .describe('For text/plain bodies. An array of lines is joined with line breaks.'),
+  html: multiLine
+    .optional()
+    .describe(
+      'For text/html bodies, inserted as given inside `<div data-mail-rewrite="…">`. An array is joined.',
+    ),
+});
 
 const conditions = z
   .strictObject({
@@ -129,8 +125,14 @@ const actions = z.strictObject({
   subjectTag: singleLine
     .optional()
     .describe('Put in front of the Subject, e.g. `[EXTERNAL]`; never twice.'),
-  banner: bodyText.optional().describe('Put at the top of the displayed body.'),
-  footer: bodyText.optional().describe('Put at the end of the displayed body.'),
+  banner: bodyText
+    .optional()
+    .describe(
+      'Put at the top of the displayed body. `{{sender}}`, `{{recipientDomain}}` and `{{date}}` are filled in (HTML-escaped in `html`).',
+    ),
+  footer: bodyText
+    .optional()
+    .describe('Put at the end of the displayed body; placeholders as in `banner`.'),
   headers: z
     .record(
       z.string().regex(/^X-[A-Za-z0-9-]{1,70}$/, 'expected a header name that starts with X-'),
@@ -154,7 +156,9 @@ const rule = z.strictObject({
   unless: conditions
     .optional()
     .describe('Exceptions of the same kinds: the rule does not apply when any of them holds.'),
-  actions,
+  actions: actions.describe(
+    'What the rule does; content changes come from the first rule that makes each.',
+  ),
   fallback: fallback.optional().describe("Overrides the policy's fallback for this rule."),
   stop: z.boolean().default(false).describe('Stop evaluating later rules when this one applies.'),
 });

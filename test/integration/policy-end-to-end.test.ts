@@ -1,0 +1,195 @@
+import { bundledPolicy } from '../../lambda/policy/bundled-policy';
+import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
+import { loadEvent } from '../../local/events';
+import { leafParts, readFixture, topHeader } from '../helpers/mime';
+import { testPolicy } from '../helpers/policies';
+import { type Harness, startHarness } from '../helpers/rule-harness';
+
+const inbound = loadEvent('inbound.json');
+const outbound = loadEvent('outbound.json');
+const DEFAULT_ALL = { actions: [{ action: { type: 'DEFAULT' }, allRecipients: true }] };
+
+function inboundFrom(sender: string, messageId: string): WorkMailRunLambdaEvent {
+  const event = structuredClone(inbound);
+  event.envelope.mailFrom.address = sender;
+  return { ...event, messageId };
+}
+
+function companyMessage(extraHeaders: string): Buffer {
+  return Buffer.from(
+    `${extraHeaders}From: CEO <ceo@corp.example>\r\nTo: bob@corp.example\r\nSubject: Wire transfer\r\n` +
+      'Content-Type: text/plain; charset=us-ascii\r\n\r\nPlease pay today.\r\n',
+  );
+}
+
+describe('the default policy, end to end', () => {
+  let harness: Harness;
+
+  beforeEach(async () => {
+    harness = await startHarness({}, bundledPolicy());
+  });
+
+  afterEach(async () => {
+    await harness.services.close();
+  });
+
+  it('tags inbound mail from outside and puts the warning banner on top', async () => {
+    harness.services.emulator.addMessage('in-1', readFixture('alternative-with-pdf.eml'));
+
+    const result = await harness.run({ ...inbound, messageId: 'in-1' });
+
+    expect(result).toMatchObject({
+      outcome: 'rewritten',
+      rules: ['Warn about external senders'],
+      response: DEFAULT_ALL,
+    });
+    const stored = harness.services.emulator.message('in-1') ?? Buffer.alloc(0);
+    expect(topHeader(stored, 'Subject')).toBe('[EXTERNAL] Quarterly figures');
+    expect(topHeader(stored, 'X-Mail-Origin')).toBe('external');
+    const [text, html] = await leafParts(stored);
+    expect(text?.decoded.toString()).toMatch(
+      /^CAUTION: This email came from outside the organization \(alice@partner\.example\)\..*\r\n\r\nHi Bob,/s,
+    );
+    expect(html?.decoded.toString()).toContain(
+      '<BODY><div data-mail-rewrite="banner"><table role="presentation"',
+    );
+    expect(html?.decoded.toString()).toContain('(alice@partner.example)');
+  });
+
+  it('warns about a spoofed company From: that no authentication result backs', async () => {
+    harness.services.emulator.addMessage('spoof-1', companyMessage(''));
+
+    const result = await harness.run(inboundFrom('ceo@corp.example', 'spoof-1'));
+
+    expect(result.rules).toEqual(['Warn about external senders']);
+    expect(
+      topHeader(harness.services.emulator.message('spoof-1') ?? Buffer.alloc(0), 'Subject'),
+    ).toBe('[EXTERNAL] Wire transfer');
+  });
+
+  it('leaves alone company mail that the receiving service authenticated, without a Put', async () => {
+    const passed =
+      'Authentication-Results: amazonses.com;\r\n spf=pass smtp.mailfrom=ceo@corp.example;\r\n dmarc=pass header.from=corp.example;\r\n';
+    harness.services.emulator.addMessage('internal-1', companyMessage(passed));
+
+    const result = await harness.run(inboundFrom('ceo@corp.example', 'internal-1'));
+
+    expect(result).toMatchObject({ outcome: 'unchanged', rules: [], response: DEFAULT_ALL });
+    expect(harness.services.emulator.updates).toHaveLength(0);
+  });
+
+  it('appends the legal disclaimer to outbound mail and leaves its subject alone', async () => {
+    harness.services.emulator.addMessage(outbound.messageId, readFixture('plain-7bit.eml'));
+
+    const result = await harness.run(outbound);
+
+    expect(result.rules).toEqual(['Legal disclaimer on outgoing mail']);
+    const stored = harness.services.emulator.message(outbound.messageId) ?? Buffer.alloc(0);
+    expect(topHeader(stored, 'Subject')).toBe('Lunch?');
+    expect(stored.toString()).toMatch(
+      /Carol\r\n\r\nThis message may contain confidential information\..*\r\n$/s,
+    );
+  });
+});
+
+describe('policy actions and fallbacks, end to end', () => {
+  let harness: Harness;
+
+  afterEach(async () => {
+    await harness.services.close();
+  });
+
+  it('bounces signed mail it cannot put the banner on when the fallback says so', async () => {
+    harness = await startHarness(
+      {},
+      testPolicy({
+        fallback: { bounce: 'Signed mail from outside is not accepted here.' },
+        rules: [{ name: 'Banner', actions: { banner: { text: 'EXTERNAL' } } }],
+      }),
+    );
+    harness.services.emulator.addMessage('signed-1', readFixture('signed.eml'));
+
+    const result = await harness.run({ ...inbound, messageId: 'signed-1' });
+
+    expect(result).toMatchObject({
+      outcome: 'bounced-by-fallback',
+      reason: 'banner not placed: multipart/signed content must not change',
+      response: {
+        actions: [
+          {
+            action: {
+              type: 'BOUNCE',
+              parameters: { bounceMessage: 'Signed mail from outside is not accepted here.' },
+            },
+            allRecipients: true,
+          },
+        ],
+      },
+    });
+    expect(harness.services.emulator.updates).toHaveLength(0);
+  });
+
+  it('delivers the rest with the tag when the fallback is deliver', async () => {
+    harness = await startHarness(
+      {},
+      testPolicy({
+        rules: [
+          {
+            name: 'Tag and banner',
+            actions: { subjectTag: '[EXT]', banner: { text: 'EXTERNAL' } },
+          },
+        ],
+      }),
+    );
+    harness.services.emulator.addMessage('signed-2', readFixture('signed.eml'));
+
+    const result = await harness.run({ ...inbound, messageId: 'signed-2' });
+
+    expect(result).toMatchObject({
+      outcome: 'rewritten',
+      reason: 'banner not placed: multipart/signed content must not change',
+    });
+    expect(
+      topHeader(harness.services.emulator.message('signed-2') ?? Buffer.alloc(0), 'Subject'),
+    ).toBe('[EXT] Signed contract');
+  });
+
+  it('answers per-recipient delivery and a journaling copy, and the same again on a retry', async () => {
+    harness = await startHarness(
+      {},
+      testPolicy({
+        rules: [
+          {
+            name: 'Junk for legal, copy to the journal',
+            when: { direction: 'INBOUND' },
+            actions: {
+              subjectTag: '[EXTERNAL]',
+              deliver: { action: 'MOVE_TO_JUNK', recipients: ['legal@corp.example'] },
+              addRecipients: ['journal@corp.example'],
+            },
+          },
+        ],
+      }),
+    );
+    harness.services.emulator.addMessage('multi-1', readFixture('plain-7bit.eml'));
+    const event = structuredClone(inbound);
+    event.envelope.recipients = [
+      { address: 'bob@corp.example' },
+      { address: 'Legal@corp.example' },
+    ];
+    const expected = {
+      actions: [
+        { action: { type: 'MOVE_TO_JUNK' }, recipients: ['Legal@corp.example'] },
+        { action: { type: 'DEFAULT' }, allRecipients: true },
+        { action: { type: 'DEFAULT' }, recipients: ['journal@corp.example'] },
+      ],
+    };
+
+    const first = await harness.run({ ...event, messageId: 'multi-1' });
+    const retry = await harness.run({ ...event, messageId: 'multi-1' });
+
+    expect(first).toMatchObject({ outcome: 'rewritten', response: expected });
+    expect(retry).toMatchObject({ outcome: 'already-rewritten', response: expected });
+    expect(harness.services.emulator.updates).toHaveLength(1);
+  });
+});
