@@ -6,8 +6,9 @@ import { anyRuleMayApply, fromAddress, type MessageFacts } from './policy/evalua
 import type { Fallback, Policy } from './policy/schema';
 import type { Log, MessageFlow, MessageStore } from './ports';
 import { RewriteDeclinedError } from './rewrite/rewrite-declined';
-import { startRewrite } from './rewrite/rewrite-message';
+import { DEFAULT_MAX_OUTPUT_BYTES, startRewrite } from './rewrite/rewrite-message';
 import type { ContentPlan, RewriteReport, TopHeaders } from './rewrite/rewrite-rules';
+import { wrapMessage } from './rewrite/wrap-message';
 import {
   parseWorkMailEvent,
   type WorkMailRunLambdaEvent,
@@ -32,6 +33,7 @@ export type RuleOutcome =
   | 'no-rule-applies'
   | 'already-rewritten'
   | 'bounced-by-fallback'
+  | 'wrapped-by-fallback'
   | 'delivered-unchanged-after-failure';
 
 export interface RuleResult {
@@ -210,6 +212,10 @@ async function rewriteAndPut(
   const [stored, report] = await settleBoth(upload, rewrite.done);
   const streamedAt = now();
   const unplaced = unplacedAddition(content, report);
+  if (unplaced && fallback === 'wrap') {
+    const wrapped = await wrapAndPut(event, deps, decision as Decision, unplaced);
+    if (wrapped) return wrapped;
+  }
   if (unplaced && typeof fallback === 'object') {
     log.warn('the policy bounces what it cannot change', {
       ...fields,
@@ -263,6 +269,48 @@ async function rewriteAndPut(
     report,
     objectKey,
     ...(unplaced ? { reason: unplaced } : {}),
+  };
+}
+
+/**
+ * The `wrap` fallback: fetches the message again and puts a new one that carries the cover note
+ * (the rules' banner, else footer) with the original attached whole. Undefined when the rules give
+ * no note to carry.
+ */
+async function wrapAndPut(
+  event: WorkMailRunLambdaEvent,
+  deps: RuleDeps,
+  decision: Decision,
+  reason: string,
+): Promise<RuleResult | undefined> {
+  const note = decision.content.banner ?? decision.content.footer;
+  if (!note?.text && !note?.html) return undefined;
+  const { messageFlow, store, config, policy, log } = deps;
+  const message = await messageFlow.getRawMessage(event.messageId);
+  const wrapped = wrapMessage(message.body, {
+    note,
+    ...(decision.content.subjectTag ? { subjectTag: decision.content.subjectTag } : {}),
+    marker: { header: policy.markerHeader, value: event.invocationId },
+    maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
+  });
+  const objectKey = objectKeyFor(config.keyPrefix, event.invocationId);
+  const upload = store.put(objectKey, wrapped.output);
+  upload.catch((error: unknown) => wrapped.output.destroy(error as Error));
+  const [stored] = await settleBoth(upload, wrapped.done);
+  await messageFlow.putRawMessage(event.messageId, stored);
+  log.warn('the policy wrapped what it could not change', {
+    ...eventFields(event),
+    rules: decision.rules,
+    reason,
+    objectKey,
+    outcome: 'wrapped-by-fallback',
+  });
+  return {
+    response: decision.response,
+    outcome: 'wrapped-by-fallback',
+    rules: decision.rules,
+    objectKey,
+    reason,
   };
 }
 
@@ -324,6 +372,20 @@ export async function runRule(payload: unknown, deps: RuleDeps): Promise<RuleRes
     const fallback: Fallback | undefined = decision?.fallback;
     const contentFailure =
       error instanceof RewriteDeclinedError || CONTENT_FAILURES.has(outcome.reason);
+    if (contentFailure && fallback === 'wrap' && event && decision) {
+      const wrapped = await wrapAndPut(event, deps, decision, outcome.reason).catch(
+        (wrapError: unknown) => {
+          // A wrap that fails too falls back to the original; a fault of the moment is retried.
+          if (classifyFailure(wrapError).action === 'retry') throw wrapError;
+          deps.log.warn('wrapping failed as well', {
+            ...fields,
+            ...failureFields(wrapError, 'wrap-failed'),
+          });
+          return undefined;
+        },
+      );
+      if (wrapped) return wrapped;
+    }
     if (contentFailure && typeof fallback === 'object') {
       deps.log.warn('the policy bounces what it cannot change', {
         ...fields,

@@ -115,10 +115,11 @@ const deliverAction = z
 const fallback = z
   .union([
     z.literal('deliver'),
+    z.literal('wrap'),
     z.strictObject({ bounce: singleLine.describe('The text of the bounce.') }),
   ])
   .describe(
-    'When the content cannot be changed (signed mail, broken MIME, refused by WorkMail): `deliver` it without the change, or `{ "bounce": "…" }`.',
+    'When the content cannot be changed (signed mail, broken MIME, refused by WorkMail): `deliver` it without the change, `wrap` it (the original attached whole to a new message that carries the banner; attachment scanners then see it only inside the attachment), or `{ "bounce": "…" }`.',
   );
 
 const actions = z.strictObject({

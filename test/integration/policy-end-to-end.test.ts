@@ -2,6 +2,7 @@ import { bundledPolicy } from '../../lambda/policy/bundled-policy';
 import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
 import { loadEvent } from '../../local/events';
 import { leafParts, readFixture, topHeader } from '../helpers/mime';
+import { allParts, parseMime } from '../helpers/mime-tree';
 import { testPolicy } from '../helpers/policies';
 import { type Harness, startHarness } from '../helpers/rule-harness';
 
@@ -127,6 +128,45 @@ describe('policy actions and fallbacks, end to end', () => {
       },
     });
     expect(harness.services.emulator.updates).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'signed mail that cannot take the banner',
+      'signed.eml',
+      undefined,
+      'banner not placed: multipart/signed content must not change',
+    ],
+    ['a message the engine declines', 'UNCLOSED', undefined, 'declined-missing-final-boundary'],
+    ['a rewrite that WorkMail refuses', 'plain-7bit.eml', 'MessageRejected', 'message-rejected'],
+  ] as const)('wraps %s when the fallback says so', async (_case, fixture, fault, reason) => {
+    harness = await startHarness(
+      {},
+      testPolicy({
+        fallback: 'wrap',
+        rules: [{ name: 'Warn', actions: { subjectTag: '[EXT]', banner: { text: 'EXTERNAL' } } }],
+      }),
+    );
+    const original =
+      fixture === 'UNCLOSED'
+        ? Buffer.from(
+            'Subject: broken\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\r\nno end\r\n',
+          )
+        : readFixture(fixture);
+    const { emulator } = harness.services;
+    emulator.addMessage('wrap-1', original);
+    if (fault) emulator.failNext('put', { kind: 'error', error: fault });
+
+    const result = await harness.run({ ...inbound, messageId: 'wrap-1' });
+
+    expect(result).toMatchObject({ outcome: 'wrapped-by-fallback', reason });
+    const stored = parseMime(emulator.message('wrap-1') ?? Buffer.alloc(0));
+    expect(stored.headers.get('subject')?.[0]).toMatch(/^\[EXT\] /);
+    expect(
+      allParts(stored)
+        .find((p) => p.contentType === 'message/rfc822')
+        ?.body.equals(original),
+    ).toBe(true);
   });
 
   it('delivers the rest with the tag when the fallback is deliver', async () => {

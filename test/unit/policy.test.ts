@@ -369,7 +369,7 @@ describe('parsePolicy', () => {
       },
       'rules: at most 8 rules may set "deliver"',
     ],
-    [{ fallback: 'wrap' }, 'fallback: Invalid input'],
+    [{ fallback: 'retry' }, 'fallback: Invalid input'],
   ])('names the path of a bad value (%#)', (change, message) => {
     const input = { organizationDomains: ORG, rules: [], ...change };
     expect(() => parsePolicy(input, 'policy/policy.json')).toThrow(PolicyError);
