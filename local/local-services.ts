@@ -21,14 +21,16 @@ export interface LocalServices {
  * SDK clients pointed at them. The emulator gets its own S3 client, as WorkMail reads the bucket
  * with its own credentials.
  */
-export async function startLocalServices(): Promise<LocalServices> {
+export async function startLocalServices(
+  options: { keepOriginals?: boolean } = {},
+): Promise<LocalServices> {
   const s3 = await startS3Server([LOCAL_BUCKET]);
   const workmailSide = createAwsClients({
     region: REGION,
     credentials: S3RVER_CREDENTIALS,
     s3Endpoint: s3.endpoint,
   });
-  const emulator = await MessageFlowEmulator.start(workmailSide.s3);
+  const emulator = await MessageFlowEmulator.start(workmailSide.s3, options);
   const overrides = {
     region: REGION,
     credentials: S3RVER_CREDENTIALS,

@@ -103,12 +103,20 @@ export class MessageFlowEmulator {
   private constructor(
     private readonly server: Server,
     private readonly s3: S3Client,
+    private readonly keepOriginals: boolean,
   ) {}
 
-  /** Starts the emulator on 127.0.0.1 on a free port; `s3` reads the objects that Puts name. */
-  static async start(s3: S3Client): Promise<MessageFlowEmulator> {
+  /**
+   * Starts the emulator on 127.0.0.1 on a free port; `s3` reads the objects that Puts name.
+   * `keepOriginals` (benchmarks only) keeps serving the original after a Put, unlike the service,
+   * so that repeated runs do the same work.
+   */
+  static async start(
+    s3: S3Client,
+    options: { keepOriginals?: boolean } = {},
+  ): Promise<MessageFlowEmulator> {
     const server = createServer();
-    const emulator = new MessageFlowEmulator(server, s3);
+    const emulator = new MessageFlowEmulator(server, s3, options.keepOriginals ?? false);
     server.on('request', (request, response) => void emulator.serve(request, response));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return emulator;
@@ -194,8 +202,12 @@ export class MessageFlowEmulator {
     const content = await this.readObject(reference);
     const problem = contentProblem(content);
     if (problem) throw new HttpError(400, 'MessageRejected', problem);
-    this.messages.set(messageId, content);
-    this.updates.push({ messageId, s3Reference: reference, content });
+    if (!this.keepOriginals) this.messages.set(messageId, content);
+    this.updates.push({
+      messageId,
+      s3Reference: reference,
+      content: this.keepOriginals ? Buffer.alloc(0) : content,
+    });
     response.writeHead(200, {
       'content-type': 'application/json',
       'x-amzn-requestid': randomUUID(),
