@@ -24,5 +24,5 @@ const run = createHandler({
 /** Entry point for the WorkMail synchronous Run Lambda rule. */
 export async function handler(event: unknown, context: Context): Promise<WorkMailSyncResponse> {
   logger.addContext(context);
-  return run(event);
+  return run(event, context);
 }

@@ -1,5 +1,12 @@
+import type { Context } from 'aws-lambda';
 import type { Config } from './config';
-import { classifyFailure, errorName, isError, rejectionDetails } from './failure-outcome';
+import {
+  classifyFailure,
+  errorName,
+  type FailureOutcome,
+  isError,
+  rejectionDetails,
+} from './failure-outcome';
 import { objectKeyFor } from './object-key';
 import { changesContent, type Decision, decide, templateValues } from './policy/decide';
 import { anyRuleMayApply, fromAddress, type MessageFacts } from './policy/evaluate';
@@ -9,6 +16,7 @@ import { RewriteDeclinedError } from './rewrite/rewrite-declined';
 import { DEFAULT_MAX_OUTPUT_BYTES, startRewrite } from './rewrite/rewrite-message';
 import type { ContentPlan, RewriteReport, TopHeaders } from './rewrite/rewrite-rules';
 import { wrapMessage } from './rewrite/wrap-message';
+import { startBudget } from './time-budget';
 import {
   parseWorkMailEvent,
   type WorkMailRunLambdaEvent,
@@ -156,6 +164,7 @@ function unplacedAddition(content: ContentPlan, report: RewriteReport): string |
 async function rewriteAndPut(
   event: WorkMailRunLambdaEvent,
   deps: RuleDeps,
+  signal: AbortSignal,
   decided: (decision: Decision) => void,
 ): Promise<RuleResult> {
   const { messageFlow, store, config, policy, log, now } = deps;
@@ -167,7 +176,11 @@ async function rewriteAndPut(
     return { response: deliverToAll(), outcome: 'no-rule-applies', rules: [] };
   }
   const started = now();
-  const message = await messageFlow.getRawMessage(event.messageId);
+  const message = await messageFlow.getRawMessage(event.messageId, signal);
+  // Out of time: stop reading, which ends the rewrite and the upload that reads it.
+  signal.addEventListener('abort', () => message.body.destroy(signal.reason as Error), {
+    once: true,
+  });
   let decision: Decision | undefined;
   const rewrite = startRewrite(message.body, {
     marker: { header: policy.markerHeader, value: event.invocationId },
@@ -206,14 +219,14 @@ async function rewriteAndPut(
     return { response, outcome, rules };
   }
   const objectKey = objectKeyFor(config.keyPrefix, event.invocationId);
-  const upload = store.put(objectKey, rewrite.output);
+  const upload = store.put(objectKey, rewrite.output, signal);
   // A failed upload stops reading the output: end the rewrite too, or it would wait forever.
   upload.catch((error: unknown) => rewrite.output.destroy(error as Error));
   const [stored, report] = await settleBoth(upload, rewrite.done);
   const streamedAt = now();
   const unplaced = unplacedAddition(content, report);
   if (unplaced && fallback === 'wrap') {
-    const wrapped = await wrapAndPut(event, deps, decision as Decision, unplaced);
+    const wrapped = await wrapAndPut(event, deps, decision as Decision, unplaced, signal);
     if (wrapped) return wrapped;
   }
   if (unplaced && typeof fallback === 'object') {
@@ -248,7 +261,9 @@ async function rewriteAndPut(
       ...(unplaced ? { reason: unplaced } : {}),
     };
   }
-  await messageFlow.putRawMessage(event.messageId, stored);
+  // Never put once the budget ran out: the answer is due, and the fallback gives it.
+  signal.throwIfAborted();
+  await messageFlow.putRawMessage(event.messageId, stored, signal);
   const finished = now();
   log.info('message rewritten', {
     ...fields,
@@ -282,11 +297,12 @@ async function wrapAndPut(
   deps: RuleDeps,
   decision: Decision,
   reason: string,
+  signal: AbortSignal,
 ): Promise<RuleResult | undefined> {
   const note = decision.content.banner ?? decision.content.footer;
   if (!note?.text && !note?.html) return undefined;
   const { messageFlow, store, config, policy, log } = deps;
-  const message = await messageFlow.getRawMessage(event.messageId);
+  const message = await messageFlow.getRawMessage(event.messageId, signal);
   const wrapped = wrapMessage(message.body, {
     note,
     ...(decision.content.subjectTag ? { subjectTag: decision.content.subjectTag } : {}),
@@ -294,10 +310,11 @@ async function wrapAndPut(
     maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
   });
   const objectKey = objectKeyFor(config.keyPrefix, event.invocationId);
-  const upload = store.put(objectKey, wrapped.output);
+  const upload = store.put(objectKey, wrapped.output, signal);
   upload.catch((error: unknown) => wrapped.output.destroy(error as Error));
   const [stored] = await settleBoth(upload, wrapped.done);
-  await messageFlow.putRawMessage(event.messageId, stored);
+  signal.throwIfAborted();
+  await messageFlow.putRawMessage(event.messageId, stored, signal);
   log.warn('the policy wrapped what it could not change', {
     ...eventFields(event),
     rules: decision.rules,
@@ -341,22 +358,33 @@ function failureFields(error: unknown, reason: string) {
 }
 
 // Failures that mean "this content cannot be changed", which the policy's fallback answers.
-const CONTENT_FAILURES = new Set(['message-rejected']);
+const CONTENT_FAILURES = new Set(['message-rejected', 'out-of-time']);
+const OUT_OF_TIME: FailureOutcome = {
+  action: 'deliver-unchanged',
+  reason: 'out-of-time',
+  severity: 'warn',
+};
 
 /**
  * Runs the rule on one Lambda payload and decides what every failure means. Returns the result
  * (for replay and tests), or throws when WorkMail should retry the invocation.
  */
-export async function runRule(payload: unknown, deps: RuleDeps): Promise<RuleResult> {
+export async function runRule(
+  payload: unknown,
+  deps: RuleDeps,
+  lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<RuleResult> {
+  const budget = startBudget(deps.now, lambdaContext?.getRemainingTimeInMillis());
   let event: WorkMailRunLambdaEvent | undefined;
   let decision: Decision | undefined;
   try {
     event = parseWorkMailEvent(payload);
-    return await rewriteAndPut(event, deps, (d) => {
+    return await rewriteAndPut(event, deps, budget.signal, (d) => {
       decision = d;
     });
   } catch (error) {
-    const outcome = classifyFailure(error);
+    // Whatever a call failed with once the budget ran out, the cause is the time.
+    const outcome: FailureOutcome = budget.signal.aborted ? OUT_OF_TIME : classifyFailure(error);
     const fields = {
       ...(event ? eventFields(event) : {}),
       ...(decision ? { rules: decision.rules } : {}),
@@ -372,8 +400,8 @@ export async function runRule(payload: unknown, deps: RuleDeps): Promise<RuleRes
     const fallback: Fallback | undefined = decision?.fallback;
     const contentFailure =
       error instanceof RewriteDeclinedError || CONTENT_FAILURES.has(outcome.reason);
-    if (contentFailure && fallback === 'wrap' && event && decision) {
-      const wrapped = await wrapAndPut(event, deps, decision, outcome.reason).catch(
+    if (contentFailure && fallback === 'wrap' && event && decision && !budget.signal.aborted) {
+      const wrapped = await wrapAndPut(event, deps, decision, outcome.reason, budget.signal).catch(
         (wrapError: unknown) => {
           // A wrap that fails too falls back to the original; a fault of the moment is retried.
           if (classifyFailure(wrapError).action === 'retry') throw wrapError;
@@ -409,10 +437,17 @@ export async function runRule(payload: unknown, deps: RuleDeps): Promise<RuleRes
       reason: outcome.reason,
       ...(decision ? { rules: decision.rules } : {}),
     };
+  } finally {
+    budget.end();
   }
 }
 
 /** The Lambda handler body: the rule's response, or a throw that makes WorkMail retry. */
-export function createHandler(deps: RuleDeps): (payload: unknown) => Promise<WorkMailSyncResponse> {
-  return async (payload) => (await runRule(payload, deps)).response;
+export function createHandler(
+  deps: RuleDeps,
+): (
+  payload: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<WorkMailSyncResponse> {
+  return async (payload, context) => (await runRule(payload, deps, context)).response;
 }

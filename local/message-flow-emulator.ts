@@ -20,7 +20,9 @@ export type Fault =
   /** Get only: announce the full length, send part of the body, then close the connection. */
   | { kind: 'truncate' }
   /** Close the connection without answering. */
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Get only: send the body in pieces of `bytes`, one every `everyMs`. */
+  | { kind: 'slow'; bytes: number; everyMs: number };
 
 export const THROTTLING: Fault = {
   kind: 'status',
@@ -302,6 +304,24 @@ export class MessageFlowEmulator {
         response.write(content.subarray(0, Math.floor(content.length / 2)), () =>
           response.socket?.destroy(),
         );
+        return;
+      }
+      case 'slow': {
+        const content = this.requireMessage(operation.messageId);
+        response.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': content.length,
+        });
+        let sent = 0;
+        const drip = setInterval(() => {
+          if (response.destroyed) return clearInterval(drip);
+          response.write(content.subarray(sent, sent + fault.bytes));
+          sent += fault.bytes;
+          if (sent >= content.length) {
+            clearInterval(drip);
+            response.end();
+          }
+        }, fault.everyMs);
         return;
       }
       case 'reset':

@@ -3,6 +3,7 @@ import { s3MessageStore, sdkMessageFlow } from '../../lambda/aws-adapters';
 import { type Config, readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
 import type { Policy } from '../../lambda/policy/schema';
+import type { MessageStore } from '../../lambda/ports';
 import { type RuleDeps, type RuleResult, runRule } from '../../lambda/run-rule';
 import { type LocalServices, startLocalServices } from '../../local/local-services';
 import { testPolicy } from './policies';
@@ -12,7 +13,7 @@ export interface Harness {
   services: LocalServices;
   log: RecordingLog;
   config: Config;
-  run(payload: unknown): Promise<RuleResult>;
+  run(payload: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<RuleResult>;
   readObject(key: string): Promise<Buffer>;
 }
 
@@ -20,26 +21,36 @@ export interface Harness {
  * The real rule wired to the production adapters and SDK clients, pointed at a local S3 server
  * and the Message Flow emulator over HTTP.
  */
+export interface HarnessOptions {
+  /** The clock the rule reads (timings and its time budget). */
+  now?: () => number;
+  /** Wraps the store, e.g. to act when the upload starts. */
+  store?: (store: MessageStore) => MessageStore;
+}
+
 export async function startHarness(
   env: NodeJS.ProcessEnv = {},
   policy: Policy = testPolicy(),
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const services = await startLocalServices();
   const log = new RecordingLog();
   const config = readConfig({ [ENV.bucket]: services.bucket, ...env });
   const deps: RuleDeps = {
     messageFlow: sdkMessageFlow(services.clients.messageFlow),
-    store: s3MessageStore(services.clients.s3, config.bucket),
+    store: (options.store ?? ((store) => store))(
+      s3MessageStore(services.clients.s3, config.bucket),
+    ),
     config,
     policy,
     log,
-    now: Date.now,
+    now: options.now ?? Date.now,
   };
   return {
     services,
     log,
     config,
-    run: (payload) => runRule(payload, deps),
+    run: (payload, context) => runRule(payload, deps, context),
     async readObject(key) {
       const object = await services.clients.s3.send(
         new GetObjectCommand({ Bucket: config.bucket, Key: key }),
