@@ -1,5 +1,6 @@
 import { type AwsClients, type ClientOverrides, createAwsClients } from '../lambda/aws-clients';
 import { MessageFlowEmulator } from './message-flow-emulator';
+import { S3FaultProxy } from './s3-fault-proxy';
 import { S3RVER_CREDENTIALS, startS3Server } from './s3-server';
 
 /** The bucket the local S3 server starts with. */
@@ -12,6 +13,8 @@ export interface LocalServices {
   /** The same overrides, for code that builds its own clients (e.g. a child process). */
   overrides: Required<ClientOverrides>;
   emulator: MessageFlowEmulator;
+  /** Present when started with `s3Faults`: failures and delays for the handler's S3 requests. */
+  s3Faults?: S3FaultProxy;
   bucket: string;
   close(): Promise<void>;
 }
@@ -22,7 +25,7 @@ export interface LocalServices {
  * with its own credentials.
  */
 export async function startLocalServices(
-  options: { keepOriginals?: boolean } = {},
+  options: { keepOriginals?: boolean; s3Faults?: boolean } = {},
 ): Promise<LocalServices> {
   const s3 = await startS3Server([LOCAL_BUCKET]);
   const workmailSide = createAwsClients({
@@ -31,10 +34,12 @@ export async function startLocalServices(
     s3Endpoint: s3.endpoint,
   });
   const emulator = await MessageFlowEmulator.start(workmailSide.s3, options);
+  // The handler may reach S3 through a fault proxy; WorkMail's side always reads it directly.
+  const s3Faults = options.s3Faults ? await S3FaultProxy.start(s3.endpoint) : undefined;
   const overrides = {
     region: REGION,
     credentials: S3RVER_CREDENTIALS,
-    s3Endpoint: s3.endpoint,
+    s3Endpoint: s3Faults?.endpoint ?? s3.endpoint,
     messageFlowEndpoint: emulator.endpoint,
   };
   const clients = createAwsClients(overrides);
@@ -42,6 +47,7 @@ export async function startLocalServices(
     clients,
     overrides,
     emulator,
+    ...(s3Faults ? { s3Faults } : {}),
     bucket: LOCAL_BUCKET,
     async close() {
       for (const client of [
@@ -53,6 +59,7 @@ export async function startLocalServices(
         client.destroy();
       }
       await emulator.close();
+      await s3Faults?.close();
       await s3.close();
     },
   };

@@ -26,6 +26,8 @@ export interface HarnessOptions {
   now?: () => number;
   /** Wraps the store, e.g. to act when the upload starts. */
   store?: (store: MessageStore) => MessageStore;
+  /** Reach S3 through a proxy that injects faults (`services.s3Faults`). */
+  s3Faults?: boolean;
 }
 
 export async function startHarness(
@@ -33,7 +35,7 @@ export async function startHarness(
   policy: Policy = testPolicy(),
   options: HarnessOptions = {},
 ): Promise<Harness> {
-  const services = await startLocalServices();
+  const services = await startLocalServices({ s3Faults: options.s3Faults ?? false });
   const log = new RecordingLog();
   const config = readConfig({ [ENV.bucket]: services.bucket, ...env });
   const deps: RuleDeps = {
