@@ -5,7 +5,8 @@ export type DeclineReason =
   | 'line-too-long'
   | 'too-large'
   | 'missing-final-boundary'
-  | 'ambiguous-boundary';
+  | 'ambiguous-boundary'
+  | 'bare-cr';
 
 /**
  * The engine declines a message it cannot rewrite safely: broken or beyond the parser's limits,

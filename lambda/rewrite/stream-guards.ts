@@ -32,12 +32,15 @@ const CR = Buffer.from([0x0d]);
 export const MAX_LINE_OCTETS = 998;
 
 /**
- * Checks what WorkMail would refuse in the output: a line longer than 998 octets, or a message
- * larger than the limit. Fails with RewriteDeclinedError, so nothing half-checked is used.
+ * Checks what WorkMail would refuse in the output: a line longer than 998 octets, a carriage
+ * return that ends no line (SMTP allows CR only before LF; LF-only input was normalised on the way
+ * in, a bare CR is left to decline rather than "repaired" inside a part), or a message larger
+ * than the limit. Fails with RewriteDeclinedError, so nothing half-checked is used.
  */
 export class OutputLimits extends Transform {
   bytes = 0;
   private lineLength = 0;
+  private endsWithCr = false;
 
   constructor(private readonly maxBytes: number) {
     super();
@@ -53,6 +56,11 @@ export class OutputLimits extends Transform {
         ),
       );
     }
+    if (this.endsWithCr && chunk.length > 0 && chunk[0] !== 0x0a) return done(this.bareCr());
+    for (let cr = chunk.indexOf(0x0d); cr >= 0; cr = chunk.indexOf(0x0d, cr + 1)) {
+      if (cr + 1 < chunk.length && chunk[cr + 1] !== 0x0a) return done(this.bareCr());
+    }
+    if (chunk.length > 0) this.endsWithCr = chunk[chunk.length - 1] === 0x0d;
     let start = 0;
     for (let lf = chunk.indexOf(0x0a); lf >= 0; lf = chunk.indexOf(0x0a, start)) {
       // Counted up to the LF: the CR before it and the line's octets, less the CR.
@@ -64,6 +72,17 @@ export class OutputLimits extends Transform {
     // A line still open can only grow: fail as soon as it passes the limit (plus its CR).
     if (this.lineLength > MAX_LINE_OCTETS + 1) return done(this.longLine());
     done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback) {
+    done(this.endsWithCr ? this.bareCr() : null);
+  }
+
+  private bareCr() {
+    return new RewriteDeclinedError(
+      'bare-cr',
+      'a carriage return ends no line, which WorkMail refuses',
+    );
   }
 
   private longLine() {

@@ -598,6 +598,18 @@ describe('declines', () => {
     expect(decodedText(tree)).toContain('z'.repeat(1500));
   });
 
+  it.each([
+    ['inside a line', 'a\rb'],
+    ['at the very end', 'ab\r'],
+  ])('declines a bare CR %s of a part it does not rewrite', async (_case, data) => {
+    const attachment = part(
+      ['Content-Type: application/octet-stream', 'Content-Disposition: attachment'],
+      data,
+    );
+    const message = withTopHeaders(TOP, multipart('mixed', 'm', [text('body'), attachment]));
+    expect(await declineReason(message)).toBe('bare-cr');
+  });
+
   it('declines output that would pass the size limit', async () => {
     expect(
       await declineReason(withTopHeaders(TOP, text('x'.repeat(500))), {
