@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { Config } from './config';
+import { InvalidEventError, MissingMessageBodyError } from './errors';
 import {
   classifyFailure,
   errorName,
@@ -16,7 +17,7 @@ import { RewriteDeclinedError } from './rewrite/rewrite-declined';
 import { DEFAULT_MAX_OUTPUT_BYTES, startRewrite } from './rewrite/rewrite-message';
 import type { ContentPlan, RewriteReport, TopHeaders } from './rewrite/rewrite-rules';
 import { wrapMessage } from './rewrite/wrap-message';
-import { startBudget } from './time-budget';
+import { OutOfTimeError, startBudget } from './time-budget';
 import {
   parseWorkMailEvent,
   type WorkMailRunLambdaEvent,
@@ -351,11 +352,19 @@ function failureFields(error: unknown, reason: string) {
   if (!isError(error)) return fields;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') fields.errorCode = code;
-  // The service's rejection text may quote header values: keep names and line numbers only.
-  if (error.name === 'MessageRejected') fields.rejection = rejectionDetails(error.message);
-  else fields.errorMessage = error.message;
+  // Texts written by this project are safe to log. Any other text (a service's, a library's) may
+  // quote the message: keep header names and line numbers only.
+  if (OWN_ERRORS.has(error.name)) fields.errorMessage = error.message;
+  else fields.rejection = rejectionDetails(error.message);
   return fields;
 }
+
+const OWN_ERRORS = new Set([
+  InvalidEventError.name,
+  RewriteDeclinedError.name,
+  OutOfTimeError.name,
+  MissingMessageBodyError.name,
+]);
 
 // Failures that mean "this content cannot be changed", which the policy's fallback answers.
 const CONTENT_FAILURES = new Set(['message-rejected', 'out-of-time']);

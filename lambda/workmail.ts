@@ -119,7 +119,8 @@ export function parseWorkMailEvent(payload: unknown): WorkMailRunLambdaEvent {
   if (!FLOW_DIRECTIONS.includes(flowDirection as FlowDirection)) {
     throw new InvalidEventError(
       'flowDirection',
-      `must be INBOUND or OUTBOUND, got ${typeof flowDirection === 'string' ? JSON.stringify(flowDirection.slice(0, 20)) : describe(flowDirection)}`,
+      // The value itself is not quoted: logs must not carry what an event may hold.
+      `must be INBOUND or OUTBOUND, got ${describe(flowDirection)}`,
     );
   }
   const subject = event.subject ?? '';

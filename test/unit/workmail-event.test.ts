@@ -47,7 +47,7 @@ describe('parseWorkMailEvent', () => {
       'a wrong flowDirection',
       (e: Record<string, unknown>) => (e.flowDirection = 'SIDEWAYS'),
       'flowDirection',
-      /must be INBOUND or OUTBOUND, got "SIDEWAYS"/,
+      /must be INBOUND or OUTBOUND, got a string/,
     ],
     [
       'recipients that are not a list',
