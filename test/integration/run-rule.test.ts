@@ -173,6 +173,7 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
     it.each([
       ['MessageFrozen', 'message-frozen'],
       ['InvalidContentLocation', 'invalid-content-location'],
+      ['ResourceNotFoundException', 'message-not-found'],
     ] as const)('delivers the original unchanged when Put fails with %s', async (error, reason) => {
       const { emulator } = harness.services;
       const original = readFixture('plain-7bit.eml');
