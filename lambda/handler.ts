@@ -1,8 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { s3MessageStore, sdkMessageFlow } from './aws-adapters';
 import { createAwsClients } from './aws-clients';
 import { readConfig } from './config';
+import { METRICS, powertoolsMetrics } from './metrics';
 import { bundledPolicy } from './policy/bundled-policy';
 import { createHandler } from './run-rule';
 import type { WorkMailSyncResponse } from './workmail';
@@ -10,7 +12,8 @@ import type { WorkMailSyncResponse } from './workmail';
 // Cold start: a configuration or policy error fails the initialisation loudly, naming the value.
 const config = readConfig(process.env);
 const policy = bundledPolicy();
-const logger = new Logger({ serviceName: 'workmail-rewrite-rule' });
+const logger = new Logger({ serviceName: METRICS.service });
+const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: METRICS.service });
 const clients = createAwsClients();
 const run = createHandler({
   messageFlow: sdkMessageFlow(clients.messageFlow),
@@ -18,6 +21,7 @@ const run = createHandler({
   config,
   policy,
   log: logger,
+  metrics: powertoolsMetrics(metrics),
   now: Date.now,
 });
 

@@ -8,6 +8,7 @@ import {
   isError,
   rejectionDetails,
 } from './failure-outcome';
+import type { MetricsPort } from './metrics';
 import { objectKeyFor } from './object-key';
 import { changesContent, type Decision, decide, templateValues } from './policy/decide';
 import { anyRuleMayApply, fromAddress, type MessageFacts } from './policy/evaluate';
@@ -31,7 +32,9 @@ export interface RuleDeps {
   config: Config;
   policy: Policy;
   log: Log;
-  /** Milliseconds, for timings. */
+  /** One measure per invocation (CloudWatch metrics in production). */
+  metrics?: MetricsPort;
+  /** Milliseconds, for timings and the time budget. */
   now: () => number;
 }
 
@@ -54,6 +57,7 @@ export interface RuleResult {
   objectKey?: string;
   /** Why a failure, or an addition that could not be placed, led to the fallback. */
   reason?: string;
+  timings?: { streamMs: number; putMs: number };
 }
 
 /** Normal delivery to every recipient. */
@@ -285,6 +289,7 @@ async function rewriteAndPut(
     report,
     objectKey,
     ...(unplaced ? { reason: unplaced } : {}),
+    timings: { streamMs: streamedAt - started, putMs: finished - streamedAt },
   };
 }
 
@@ -386,12 +391,32 @@ export async function runRule(
   const budget = startBudget(deps.now, lambdaContext?.getRemainingTimeInMillis());
   let event: WorkMailRunLambdaEvent | undefined;
   let decision: Decision | undefined;
+  const measure = (outcome: string, result?: RuleResult, reason?: string) =>
+    deps.metrics?.record({
+      outcome,
+      ...(event ? { direction: event.flowDirection } : {}),
+      ...((reason ?? result?.reason) ? { reason: reason ?? result?.reason } : {}),
+      ...(result?.report ? { bytes: result.report.bytesIn } : {}),
+      ...(result?.timings ?? {}),
+      budgetLeftMs: budget.remaining(),
+    });
   try {
     event = parseWorkMailEvent(payload);
-    return await rewriteAndPut(event, deps, budget.signal, (d) => {
+    const result = await rewriteAndPut(event, deps, budget.signal, (d) => {
       decision = d;
     });
+    measure(result.outcome, result);
+    return result;
   } catch (error) {
+    const result = await answerFailure(error);
+    measure(result.outcome, result);
+    return result;
+  } finally {
+    budget.end();
+  }
+
+  /** Decides what a failure means: throws (retry) or answers with the fallback. */
+  async function answerFailure(error: unknown): Promise<RuleResult> {
     // Whatever a call failed with once the budget ran out, the cause is the time.
     const outcome: FailureOutcome = budget.signal.aborted ? OUT_OF_TIME : classifyFailure(error);
     const fields = {
@@ -404,6 +429,7 @@ export async function runRule(
         ...fields,
         outcome: 'retry',
       });
+      measure('retry', undefined, outcome.reason);
       throw error;
     }
     const fallback: Fallback | undefined = decision?.fallback;
@@ -446,8 +472,6 @@ export async function runRule(
       reason: outcome.reason,
       ...(decision ? { rules: decision.rules } : {}),
     };
-  } finally {
-    budget.end();
   }
 }
 

@@ -2,6 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { s3MessageStore, sdkMessageFlow } from '../../lambda/aws-adapters';
 import { type Config, readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
+import type { InvocationMeasure } from '../../lambda/metrics';
 import type { Policy } from '../../lambda/policy/schema';
 import type { MessageStore } from '../../lambda/ports';
 import { type RuleDeps, type RuleResult, runRule } from '../../lambda/run-rule';
@@ -12,6 +13,8 @@ import { RecordingLog } from './recording-log';
 export interface Harness {
   services: LocalServices;
   log: RecordingLog;
+  /** Every invocation's metrics measure, in order. */
+  measures: InvocationMeasure[];
   config: Config;
   run(payload: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<RuleResult>;
   readObject(key: string): Promise<Buffer>;
@@ -37,6 +40,7 @@ export async function startHarness(
 ): Promise<Harness> {
   const services = await startLocalServices({ s3Faults: options.s3Faults ?? false });
   const log = new RecordingLog();
+  const measures: InvocationMeasure[] = [];
   const config = readConfig({ [ENV.bucket]: services.bucket, ...env });
   const deps: RuleDeps = {
     messageFlow: sdkMessageFlow(services.clients.messageFlow),
@@ -46,11 +50,13 @@ export async function startHarness(
     config,
     policy,
     log,
+    metrics: { record: (measure) => measures.push(measure) },
     now: options.now ?? Date.now,
   };
   return {
     services,
     log,
+    measures,
     config,
     run: (payload, context) => runRule(payload, deps, context),
     async readObject(key) {

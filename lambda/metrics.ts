@@ -1,0 +1,86 @@
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { FlowDirection } from './workmail';
+
+/**
+ * Metric names and dimensions the function emits (CloudWatch embedded metric format, through
+ * Powertools Metrics). The stack's alarms and dashboard use these same constants.
+ */
+export const METRICS = {
+  namespace: 'WorkMailRewriteRule',
+  service: 'workmail-rewrite-rule',
+  /** One per invocation, by `Outcome` and `Direction`. */
+  messages: 'Messages',
+  /** The original went out (or bounced) because the content could not be changed. */
+  fallbacks: 'FallbacksApplied',
+  /** The function threw so that WorkMail retries. */
+  retries: 'RetriesRequested',
+  /** By `Reason`: why a fallback or a retry happened (a short fixed vocabulary). */
+  reasons: 'FailureReasons',
+  messageBytes: 'MessageBytes',
+  streamMs: 'GetRewriteUploadMs',
+  putMs: 'PutMs',
+  budgetLeftMs: 'BudgetLeftMs',
+} as const;
+
+/** What one invocation reports; nothing in it identifies a message or a person. */
+export interface InvocationMeasure {
+  outcome: string;
+  direction?: FlowDirection;
+  /** A reason from the function's fixed vocabulary (`out-of-time`, `declined-bare-cr`...). */
+  reason?: string;
+  bytes?: number;
+  streamMs?: number;
+  putMs?: number;
+  budgetLeftMs: number;
+}
+
+/** Records one invocation's measure. */
+export interface MetricsPort {
+  record(measure: InvocationMeasure): void;
+}
+
+const FALLBACK_OUTCOMES = new Set([
+  'bounced-by-fallback',
+  'wrapped-by-fallback',
+  'delivered-unchanged-after-failure',
+]);
+
+/** Reasons carry text after a colon (which part was skipped): the class is the part before it. */
+export function reasonClass(reason: string): string {
+  return (reason.split(':')[0] ?? reason).trim().replace(/\s+/g, '-').slice(0, 60);
+}
+
+/** Writes one measure into a Powertools Metrics buffer; the caller publishes it. */
+export function addMeasure(metrics: Metrics, measure: InvocationMeasure): void {
+  metrics.addDimensions({ Outcome: measure.outcome, Direction: measure.direction ?? 'unknown' });
+  metrics.addMetric(METRICS.messages, MetricUnit.Count, 1);
+  if (FALLBACK_OUTCOMES.has(measure.outcome))
+    metrics.addMetric(METRICS.fallbacks, MetricUnit.Count, 1);
+  if (measure.outcome === 'retry') metrics.addMetric(METRICS.retries, MetricUnit.Count, 1);
+  if (measure.bytes !== undefined)
+    metrics.addMetric(METRICS.messageBytes, MetricUnit.Bytes, measure.bytes);
+  if (measure.streamMs !== undefined)
+    metrics.addMetric(METRICS.streamMs, MetricUnit.Milliseconds, measure.streamMs);
+  if (measure.putMs !== undefined)
+    metrics.addMetric(METRICS.putMs, MetricUnit.Milliseconds, measure.putMs);
+  metrics.addMetric(METRICS.budgetLeftMs, MetricUnit.Milliseconds, measure.budgetLeftMs);
+}
+
+/** The production port: each measure becomes EMF on standard output, which Lambda ships. */
+export function powertoolsMetrics(metrics: Metrics): MetricsPort {
+  return {
+    record(measure) {
+      addMeasure(metrics, measure);
+      metrics.publishStoredMetrics();
+      if (
+        measure.reason &&
+        (FALLBACK_OUTCOMES.has(measure.outcome) || measure.outcome === 'retry')
+      ) {
+        // A separate blob: the reason is a dimension of its own, not multiplied by the others.
+        const single = metrics.singleMetric();
+        single.addDimension('Reason', reasonClass(measure.reason));
+        single.addMetric(METRICS.reasons, MetricUnit.Count, 1);
+      }
+    },
+  };
+}

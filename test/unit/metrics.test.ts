@@ -1,0 +1,64 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { addMeasure, METRICS, reasonClass } from '../../lambda/metrics';
+
+function emf(measure: Parameters<typeof addMeasure>[1]) {
+  const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: METRICS.service });
+  addMeasure(metrics, measure);
+  const output = metrics.serializeMetrics();
+  metrics.clearMetrics();
+  return output as unknown as Record<string, unknown> & {
+    _aws: {
+      CloudWatchMetrics: {
+        Namespace: string;
+        Dimensions: string[][];
+        Metrics: { Name: string; Unit: string }[];
+      }[];
+    };
+  };
+}
+
+describe('the metrics of one invocation', () => {
+  it('writes Messages by outcome and direction, sizes and times, in the project namespace', () => {
+    const output = emf({
+      outcome: 'rewritten',
+      direction: 'INBOUND',
+      bytes: 8298,
+      streamMs: 56,
+      putMs: 13,
+      budgetLeftMs: 12_300,
+    });
+    const [directive] = output._aws.CloudWatchMetrics;
+    expect(directive?.Namespace).toBe('WorkMailRewriteRule');
+    expect(directive?.Dimensions).toEqual([['service', 'Outcome', 'Direction']]);
+    expect(output).toMatchObject({
+      service: 'workmail-rewrite-rule',
+      Outcome: 'rewritten',
+      Direction: 'INBOUND',
+      Messages: 1,
+      MessageBytes: 8298,
+      GetRewriteUploadMs: 56,
+      PutMs: 13,
+      BudgetLeftMs: 12_300,
+    });
+    expect(output).not.toHaveProperty(METRICS.fallbacks);
+  });
+
+  it.each([
+    ['bounced-by-fallback', METRICS.fallbacks],
+    ['wrapped-by-fallback', METRICS.fallbacks],
+    ['delivered-unchanged-after-failure', METRICS.fallbacks],
+    ['retry', METRICS.retries],
+  ])('counts %s as %s', (outcome, metric) => {
+    expect(emf({ outcome, direction: 'OUTBOUND', budgetLeftMs: 100 })).toMatchObject({
+      [metric]: 1,
+      Messages: 1,
+    });
+  });
+
+  it('reduces a reason to its class, a short fixed word', () => {
+    expect(reasonClass('banner not placed: multipart/signed content must not change')).toBe(
+      'banner-not-placed',
+    );
+    expect(reasonClass('declined-missing-final-boundary')).toBe('declined-missing-final-boundary');
+  });
+});
