@@ -12,6 +12,8 @@ export interface Parameters {
   organizationId: string;
   bucketName?: string;
   logRetention?: logs.RetentionDays;
+  reservedConcurrency?: number;
+  alarmEmail?: string;
   stackName: string;
 }
 
@@ -20,6 +22,8 @@ export const CONTEXT = {
   organizationId: 'orgId',
   bucketName: 'bucketName',
   logRetentionDays: 'logRetentionDays',
+  reservedConcurrency: 'reservedConcurrency',
+  alarmEmail: 'alarmEmail',
   stackName: 'stackName',
 } as const;
 
@@ -62,8 +66,22 @@ export function readParameters(node: Node): Parameters {
       `context value ${CONTEXT.logRetentionDays} must be one of CloudWatch's retention periods in days (1, 3, 5, 7, 14, 30, 60, 90, ...), got ${JSON.stringify(retention)}`,
     );
   }
+  const concurrency = text(node, CONTEXT.reservedConcurrency);
+  if (concurrency !== undefined && !/^[1-9][0-9]{0,4}$/.test(concurrency)) {
+    throw new ParameterError(
+      `context value ${CONTEXT.reservedConcurrency} must be a whole number from 1, got ${JSON.stringify(concurrency)}`,
+    );
+  }
+  const alarmEmail = text(node, CONTEXT.alarmEmail);
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
+    throw new ParameterError(
+      `context value ${CONTEXT.alarmEmail} must be an e-mail address, got ${JSON.stringify(alarmEmail)}`,
+    );
+  }
   return {
     organizationId,
+    ...(concurrency ? { reservedConcurrency: Number(concurrency) } : {}),
+    ...(alarmEmail ? { alarmEmail } : {}),
     ...(bucketName ? { bucketName } : {}),
     ...(retention ? { logRetention: Number(retention) as logs.RetentionDays } : {}),
     stackName: text(node, CONTEXT.stackName) ?? 'WorkMailRewriteRule',

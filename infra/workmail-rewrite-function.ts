@@ -10,6 +10,7 @@ import { DEFAULTS } from '../lambda/config';
 import { ENV } from '../lambda/env-names';
 import { bundledPolicy } from '../lambda/policy/bundled-policy';
 import { acknowledgeRule, acknowledgeWildcardResource } from './nag-acknowledgements';
+import { type AlarmOptions, RewriteOperations } from './operations';
 
 /** Regions where WorkMail runs (admin guide); the organization and the function share one. */
 export const WORKMAIL_REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'] as const;
@@ -56,6 +57,21 @@ export interface WorkMailRewriteFunctionProps {
   readonly memorySize?: number;
 
   /**
+   * Invocations the function may run at once (reserved concurrency), so that mail cannot starve
+   * other functions of the account, nor they it.
+   *
+   * @default - unreserved: the account's shared pool
+   */
+  readonly reservedConcurrency?: number;
+
+  /**
+   * Alarm thresholds and notifications; see `AlarmOptions`.
+   *
+   * @default - the four alarms with their default thresholds, no notifications
+   */
+  readonly alarms?: AlarmOptions;
+
+  /**
    * What happens to the bucket and the log group when the stack is deleted. `DESTROY` empties
    * and deletes the bucket: it only holds copies of mail in transit, which expire after a day.
    *
@@ -71,6 +87,12 @@ export interface WorkMailRewriteFunctionProps {
  */
 export class WorkMailRewriteFunction extends Construct {
   readonly function: NodejsFunction;
+  /**
+   * The `live` alias: the WorkMail rule points at it, and a release is rolled back by pointing
+   * it at the previous version.
+   */
+  readonly alias: lambda.Alias;
+  readonly operations: RewriteOperations;
   readonly bucket: s3.Bucket;
   /** The prefix under which rewritten messages are stored. */
   readonly keyPrefix = DEFAULTS.keyPrefix;
@@ -180,6 +202,9 @@ export class WorkMailRewriteFunction extends Construct {
       // WorkMail waits 15 s for the answer, cold start included: leave room for the start.
       timeout: Duration.seconds(12),
       memorySize: props.memorySize ?? 512,
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       role,
       logGroup,
       environment: {
@@ -197,7 +222,11 @@ export class WorkMailRewriteFunction extends Construct {
         forceDockerBundling: false,
       },
     });
-    this.function.addPermission('WorkMailInvoke', {
+    this.alias = new lambda.Alias(this, 'LiveAlias', {
+      aliasName: 'live',
+      version: this.function.currentVersion,
+    });
+    this.alias.addPermission('WorkMailInvoke', {
       principal: new iam.ServicePrincipal(`workmail.${stack.region}.amazonaws.com`),
       sourceArn: stack.formatArn({
         service: 'workmail',
@@ -207,6 +236,7 @@ export class WorkMailRewriteFunction extends Construct {
       }),
       sourceAccount: stack.account,
     });
+    this.operations = new RewriteOperations(this, 'Operations', this.alias, props.alarms);
   }
 }
 

@@ -9,11 +9,19 @@ export class WorkMailRewriteStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StackProps & Omit<Parameters, 'stackName'>) {
     super(scope, id, props);
-    this.rewrite = new WorkMailRewriteFunction(this, 'Rewrite', props);
+    const { alarmEmail, ...rewriteProps } = props;
+    this.rewrite = new WorkMailRewriteFunction(this, 'Rewrite', {
+      ...rewriteProps,
+      ...(alarmEmail ? { alarms: { email: alarmEmail } } : {}),
+    });
     new CfnOutput(this, 'FunctionArn', {
       description:
-        'Choose this function in the WorkMail rule (same account and region as the organization)',
-      value: this.rewrite.function.functionArn,
+        'Enter this ARN (the live alias) in the WorkMail rule; roll back by moving the alias',
+      value: this.rewrite.alias.functionArn,
+    });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'CloudWatch dashboard of the rule',
+      value: this.rewrite.operations.dashboard.dashboardName,
     });
     new CfnOutput(this, 'BucketName', {
       description: 'Holds rewritten messages until WorkMail reads them; they expire after a day',
@@ -23,7 +31,7 @@ export class WorkMailRewriteStack extends Stack {
       description: 'There is no API for flow rules: attach the function in the WorkMail console',
       value:
         'WorkMail console > your organization > Organization settings > Inbound rules > Create: ' +
-        'Action "Run Lambda", tick "Run synchronously", choose FunctionArn, ' +
+        'Action "Run Lambda", tick "Run synchronously", enter FunctionArn (the live alias), ' +
         'Sender domains or addresses "*" and Destination "*" (a synchronous rule takes only *), ' +
         'Fallback action "Default" (deliver unchanged if the function cannot answer), ' +
         'Rule timeout 5-10 minutes (how long WorkMail retries a failed call). ' +

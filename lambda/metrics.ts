@@ -50,13 +50,16 @@ export function reasonClass(reason: string): string {
   return (reason.split(':')[0] ?? reason).trim().replace(/\s+/g, '-').slice(0, 60);
 }
 
+/** FallbacksApplied or RetriesRequested, when the invocation was one of those. */
+export function exceptionalCount(measure: InvocationMeasure): string | undefined {
+  if (FALLBACK_OUTCOMES.has(measure.outcome)) return METRICS.fallbacks;
+  return measure.outcome === 'retry' ? METRICS.retries : undefined;
+}
+
 /** Writes one measure into a Powertools Metrics buffer; the caller publishes it. */
 export function addMeasure(metrics: Metrics, measure: InvocationMeasure): void {
   metrics.addDimensions({ Outcome: measure.outcome, Direction: measure.direction ?? 'unknown' });
   metrics.addMetric(METRICS.messages, MetricUnit.Count, 1);
-  if (FALLBACK_OUTCOMES.has(measure.outcome))
-    metrics.addMetric(METRICS.fallbacks, MetricUnit.Count, 1);
-  if (measure.outcome === 'retry') metrics.addMetric(METRICS.retries, MetricUnit.Count, 1);
   if (measure.bytes !== undefined)
     metrics.addMetric(METRICS.messageBytes, MetricUnit.Bytes, measure.bytes);
   if (measure.streamMs !== undefined)
@@ -72,15 +75,15 @@ export function powertoolsMetrics(metrics: Metrics): MetricsPort {
     record(measure) {
       addMeasure(metrics, measure);
       metrics.publishStoredMetrics();
-      if (
-        measure.reason &&
-        (FALLBACK_OUTCOMES.has(measure.outcome) || measure.outcome === 'retry')
-      ) {
-        // A separate blob: the reason is a dimension of its own, not multiplied by the others.
-        const single = metrics.singleMetric();
-        single.addDimension('Reason', reasonClass(measure.reason));
-        single.addMetric(METRICS.reasons, MetricUnit.Count, 1);
-      }
+      // Counts that alarms watch carry the service dimension only, one blob each; the reason is
+      // a dimension of its own, not multiplied by the others.
+      const exceptional = exceptionalCount(measure);
+      if (!exceptional) return;
+      metrics.singleMetric().addMetric(exceptional, MetricUnit.Count, 1);
+      if (!measure.reason) return;
+      const single = metrics.singleMetric();
+      single.addDimension('Reason', reasonClass(measure.reason));
+      single.addMetric(METRICS.reasons, MetricUnit.Count, 1);
     },
   };
 }

@@ -19,6 +19,8 @@ export interface SynthOptions {
   bundle?: boolean;
   /** Register cdk-nag's AwsSolutions checks, as infra/app.ts does. */
   nag?: boolean;
+  alarmEmail?: string;
+  reservedConcurrency?: number;
 }
 
 export function synthStack(options: SynthOptions = {}) {
@@ -28,6 +30,8 @@ export function synthStack(options: SynthOptions = {}) {
   const stack = new WorkMailRewriteStack(app, 'TestStack', {
     organizationId: ORG_ID,
     ...(options.bucketName ? { bucketName: options.bucketName } : {}),
+    ...(options.alarmEmail ? { alarmEmail: options.alarmEmail } : {}),
+    ...(options.reservedConcurrency ? { reservedConcurrency: options.reservedConcurrency } : {}),
     ...(options.region ? { env: { account: ACCOUNT, region: options.region } } : {}),
   });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -22,9 +22,13 @@ describe('readParameters', () => {
         [CONTEXT.bucketName]: 'acme-mail-rewrite',
         [CONTEXT.logRetentionDays]: '90',
         [CONTEXT.stackName]: 'AcmeMailRule',
+        [CONTEXT.reservedConcurrency]: '20',
+        [CONTEXT.alarmEmail]: 'mail-admin@corp.example',
       }),
     ).toEqual({
       organizationId: ORG_ID,
+      reservedConcurrency: 20,
+      alarmEmail: 'mail-admin@corp.example',
       bucketName: 'acme-mail-rewrite',
       logRetention: RetentionDays.THREE_MONTHS,
       stackName: 'AcmeMailRule',
@@ -44,6 +48,14 @@ describe('readParameters', () => {
     [
       { orgId: ORG_ID, logRetentionDays: '10' },
       /^context value logRetentionDays must be one of .*got "10"$/,
+    ],
+    [
+      { orgId: ORG_ID, reservedConcurrency: '0' },
+      /^context value reservedConcurrency must be a whole number from 1, got "0"$/,
+    ],
+    [
+      { orgId: ORG_ID, alarmEmail: 'not-an-address' },
+      /^context value alarmEmail must be an e-mail address/,
     ],
   ])('fails with a message naming the parameter (%o)', (context, message) => {
     expect(() => parametersOf(context)).toThrow(ParameterError);

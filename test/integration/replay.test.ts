@@ -38,6 +38,8 @@ describe('npm run replay', () => {
     expect(stdout).toContain('Actions:\n  DEFAULT for all recipients');
     expect(stdout).toContain('~ Subject: Quarterly figures  ->  [EXTERNAL] Quarterly figures');
     expect(stdout).toContain('1 part(s) byte-identical');
+    // The metrics the run would have sent to CloudWatch, as Lambda ships them.
+    expect(stdout).toMatch(/"Namespace":"WorkMailRewriteRule".*"Outcome":"rewritten"/);
     const rewritten = readFileSync(join(out, `${INBOUND_ID}.rewritten.eml`));
     expect(topHeader(rewritten, 'Subject')).toBe('[EXTERNAL] Quarterly figures');
     const original = readFileSync(join(out, `${INBOUND_ID}.original.eml`));

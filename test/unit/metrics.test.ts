@@ -1,5 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { addMeasure, METRICS, reasonClass } from '../../lambda/metrics';
+import { addMeasure, exceptionalCount, METRICS, reasonClass } from '../../lambda/metrics';
 
 function emf(measure: Parameters<typeof addMeasure>[1]) {
   const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: METRICS.service });
@@ -40,7 +40,6 @@ describe('the metrics of one invocation', () => {
       PutMs: 13,
       BudgetLeftMs: 12_300,
     });
-    expect(output).not.toHaveProperty(METRICS.fallbacks);
   });
 
   it.each([
@@ -48,9 +47,11 @@ describe('the metrics of one invocation', () => {
     ['wrapped-by-fallback', METRICS.fallbacks],
     ['delivered-unchanged-after-failure', METRICS.fallbacks],
     ['retry', METRICS.retries],
-  ])('counts %s as %s', (outcome, metric) => {
+    ['rewritten', undefined],
+    ['unchanged', undefined],
+  ])('counts %s as %s, in a blob of its own that alarms watch', (outcome, metric) => {
+    expect(exceptionalCount({ outcome, budgetLeftMs: 1 })).toBe(metric);
     expect(emf({ outcome, direction: 'OUTBOUND', budgetLeftMs: 100 })).toMatchObject({
-      [metric]: 1,
       Messages: 1,
     });
   });
