@@ -10,13 +10,14 @@ import {
 } from './failure-outcome';
 import type { MetricsPort } from './metrics';
 import { objectKeyFor } from './object-key';
-import { changesContent, type Decision, decide, templateValues } from './policy/decide';
-import { anyRuleMayApply, fromAddress, type MessageFacts } from './policy/evaluate';
+import { changesContent, type Decision } from './policy/decide';
+import { anyRuleMayApply } from './policy/evaluate';
+import { eventFacts, policyPlan } from './policy/plan';
 import type { Fallback, Policy } from './policy/schema';
 import type { Log, MessageFlow, MessageStore } from './ports';
 import { RewriteDeclinedError } from './rewrite/rewrite-declined';
 import { DEFAULT_MAX_OUTPUT_BYTES, startRewrite } from './rewrite/rewrite-message';
-import type { ContentPlan, RewriteReport, TopHeaders } from './rewrite/rewrite-rules';
+import type { ContentPlan, RewriteReport } from './rewrite/rewrite-rules';
 import { wrapMessage } from './rewrite/wrap-message';
 import { OutOfTimeError, startBudget } from './time-budget';
 import {
@@ -104,30 +105,6 @@ function reportFields(report: RewriteReport) {
   };
 }
 
-function eventFacts(event: WorkMailRunLambdaEvent): Omit<MessageFacts, 'message'> {
-  return {
-    direction: event.flowDirection,
-    envelopeSender: event.envelope.mailFrom.address,
-    recipients: event.envelope.recipients.map((r) => r.address),
-  };
-}
-
-function factsOf(
-  event: WorkMailRunLambdaEvent,
-  headers: TopHeaders,
-  size: number | undefined,
-): MessageFacts {
-  return {
-    ...eventFacts(event),
-    message: {
-      from: fromAddress(headers.get('from')[0] ?? ''),
-      subject: headers.subject(),
-      header: (name) => headers.get(name),
-      ...(size === undefined ? {} : { size }),
-    },
-  };
-}
-
 /** Whether the rewrite changed more than the marker (otherwise no Put is needed). */
 function changedAnything(report: RewriteReport): boolean {
   return (
@@ -189,16 +166,10 @@ async function rewriteAndPut(
   let decision: Decision | undefined;
   const rewrite = startRewrite(message.body, {
     marker: { header: policy.markerHeader, value: event.invocationId },
-    plan: (headers) => {
-      decision = decide(
-        policy,
-        event,
-        factsOf(event, headers, message.size),
-        templateValues(event, headers.get('date')[0]),
-      );
-      decided(decision);
-      return decision.content;
-    },
+    plan: policyPlan(policy, event, message.size, (d) => {
+      decision = d;
+      decided(d);
+    }),
   });
   const head = await rewrite.head.catch(async (error: unknown) => {
     // `done` fails with the same error; wait for it so that nothing is left unhandled.
@@ -473,14 +444,4 @@ export async function runRule(
       ...(decision ? { rules: decision.rules } : {}),
     };
   }
-}
-
-/** The Lambda handler body: the rule's response, or a throw that makes WorkMail retry. */
-export function createHandler(
-  deps: RuleDeps,
-): (
-  payload: unknown,
-  context?: Pick<Context, 'getRemainingTimeInMillis'>,
-) => Promise<WorkMailSyncResponse> {
-  return async (payload, context) => (await runRule(payload, deps, context)).response;
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run replay -- [event.json] [--message file.eml] [--out dir]`
+ * `npm run replay -- [event.json] [--message file.eml] [--policy file.json] [--out dir] [--json]`
  *
  * Runs the real handler (lambda/handler.ts, with the production SDK clients and settings) on a
  * saved sync-rule event, against a local S3 server and the Message Flow emulator over HTTP, then
@@ -9,31 +9,44 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '../lambda/env-names';
+import { ConfigError } from '../lambda/errors';
+import { bundledPolicy } from '../lambda/policy/bundled-policy';
+import { PolicyError } from '../lambda/policy/load-policy';
+import { productionRule } from '../lambda/production';
+import type { RuleResult } from '../lambda/run-rule';
 import type { WorkMailSyncResponse } from '../lambda/workmail';
 import { EVENTS_DIR, messagePathFor } from './events';
 import { localContext } from './lambda-context';
 import { type LocalServices, startLocalServices } from './local-services';
 import { describeChanges, type MessageChanges } from './message-diff';
-
-class UsageError extends Error {}
+import { readPolicyFile, UsageError } from './policy-file';
 
 interface ReplayOptions {
   eventPath: string;
   messagePath?: string;
+  policyPath?: string;
   outDir: string;
+  json: boolean;
 }
 
 function parseOptions(argv: string[]): ReplayOptions {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { message: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      message: { type: 'string' },
+      policy: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   });
   if (positionals.length > 1) throw new UsageError('give at most one event file');
   return {
     eventPath: positionals[0] ?? join(EVENTS_DIR, 'inbound.json'),
     messagePath: values.message,
+    policyPath: values.policy,
     outDir: values.out ?? 'replay-out',
+    json: values.json ?? false,
   };
 }
 
@@ -102,41 +115,81 @@ function describeMessageChanges(changes: MessageChanges): string[] {
   return lines;
 }
 
+/** What `--json` prints: the answer, how it ended, and the files written. */
+interface ReplaySummary {
+  actions: WorkMailSyncResponse['actions'];
+  outcome: { kind: 'rewritten' | 'unchanged' | 'failed'; detail: string; reason?: string };
+  rules: string[];
+  timeMs: number;
+  files: { original: string; rewritten?: string };
+  changes?: MessageChanges;
+}
+
+function outcomeKind(result: RuleResult): ReplaySummary['outcome']['kind'] {
+  if (result.outcome === 'rewritten' || result.outcome === 'wrapped-by-fallback')
+    return 'rewritten';
+  if (
+    result.outcome === 'bounced-by-fallback' ||
+    result.outcome === 'delivered-unchanged-after-failure'
+  )
+    return 'failed';
+  return 'unchanged';
+}
+
 async function replay(options: ReplayOptions): Promise<void> {
   // Lambda runs Node 22 or 24; this notice only concerns the Node 20 used locally.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { payload, messageId } = readEvent(options.eventPath);
   const original = readMessage(options.messagePath ?? messagePathFor(messageId));
+  const policy = options.policyPath ? readPolicyFile(options.policyPath) : bundledPolicy();
   const services = await startLocalServices();
   try {
     services.emulator.addMessage(messageId, original);
     useLocalServices(services);
-    // Required only now: the handler reads its configuration when it is loaded.
-    const { handler } = require('../lambda/handler') as typeof import('../lambda/handler');
+    // The function's own wiring (lambda/handler.ts uses it too), here with the chosen policy.
+    const { run } = productionRule(process.env, policy);
     const started = Date.now();
-    const response = await handler(payload, localContext());
-    const elapsed = Date.now() - started;
-
+    const result = await run(payload, localContext()).catch(
+      (error: Error): RuleResult => ({
+        response: { actions: [] },
+        outcome: 'delivered-unchanged-after-failure',
+        reason: `the function threw ${error.name}: WorkMail would retry, then apply the rule's fallback action`,
+      }),
+    );
+    const summary: ReplaySummary = {
+      actions: result.response.actions,
+      outcome: {
+        kind: outcomeKind(result),
+        detail: result.outcome,
+        ...(result.reason ? { reason: result.reason } : {}),
+      },
+      rules: result.rules ?? [],
+      timeMs: Date.now() - started,
+      files: { original: join(options.outDir, `${messageId}.original.eml`) },
+    };
     mkdirSync(options.outDir, { recursive: true });
-    const originalPath = join(options.outDir, `${messageId}.original.eml`);
-    writeFileSync(originalPath, original);
-    const lines = [
-      '',
-      `Replayed ${relative(process.cwd(), options.eventPath) || basename(options.eventPath)} in ${elapsed} ms`,
-      'Actions:',
-      ...describeActions(response),
-    ];
+    writeFileSync(summary.files.original, original);
     const update = services.emulator.updates.at(-1);
     if (update) {
-      const rewrittenPath = join(options.outDir, `${messageId}.rewritten.eml`);
-      writeFileSync(rewrittenPath, update.content);
-      lines.push('Outcome: rewritten (PutRawMessageContent was called)');
-      lines.push(...describeMessageChanges(await describeChanges(original, update.content)));
-      lines.push(`Original:  ${originalPath}`, `Rewritten: ${rewrittenPath}`);
-    } else {
-      lines.push('Outcome: delivered unchanged (no PutRawMessageContent; see the log line above)');
-      lines.push(`Original:  ${originalPath}`);
+      summary.files.rewritten = join(options.outDir, `${messageId}.rewritten.eml`);
+      writeFileSync(summary.files.rewritten, update.content);
+      summary.changes = await describeChanges(original, update.content);
     }
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      return;
+    }
+    const lines = [
+      '',
+      `Replayed ${relative(process.cwd(), options.eventPath) || basename(options.eventPath)} in ${summary.timeMs} ms`,
+      `Rules that applied: ${summary.rules.length ? summary.rules.join('; ') : 'none'}`,
+      'Actions:',
+      ...describeActions(result.response),
+      `Outcome: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}${update ? ', PutRawMessageContent was called' : ''}`,
+      ...(summary.changes ? describeMessageChanges(summary.changes) : []),
+      `Original:  ${summary.files.original}`,
+      ...(summary.files.rewritten ? [`Rewritten: ${summary.files.rewritten}`] : []),
+    ];
     console.log(lines.join('\n'));
   } finally {
     await services.close();
@@ -145,6 +198,8 @@ async function replay(options: ReplayOptions): Promise<void> {
 
 replay(parseOptions(process.argv.slice(2))).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  console.error(error instanceof UsageError ? `replay: ${message}` : `replay failed: ${message}`);
+  const known =
+    error instanceof UsageError || error instanceof PolicyError || error instanceof ConfigError;
+  console.error(known ? `replay: ${message.split('\n').join(' ')}` : `replay failed: ${message}`);
   process.exitCode = 1;
 });

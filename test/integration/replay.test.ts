@@ -60,6 +60,46 @@ describe('npm run replay', () => {
     expect(topHeader(Buffer.from(rewritten), 'Subject')).toBe('Re: Quarterly figures');
   });
 
+  it('prints one JSON object for scripts with --json', async () => {
+    const { code, stdout } = await replay('--json', '--out', out);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(summary).toMatchObject({
+      actions: [{ action: { type: 'DEFAULT' }, allRecipients: true }],
+      outcome: { kind: 'rewritten', detail: 'rewritten' },
+      rules: ['Warn about external senders'],
+      files: {
+        original: join(out, `${INBOUND_ID}.original.eml`),
+        rewritten: join(out, `${INBOUND_ID}.rewritten.eml`),
+      },
+    });
+  });
+
+  it('uses the policy given with --policy, and says nothing was put when nothing changes', async () => {
+    const policy = join(out, 'policy.json');
+    writeFileSync(policy, JSON.stringify({ organizationDomains: ['corp.example'], rules: [] }));
+    const { code, stdout } = await replay('--json', '--policy', policy, '--out', out);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(summary.outcome).toEqual({ kind: 'unchanged', detail: 'no-rule-applies' });
+    expect(summary.files.rewritten).toBeUndefined();
+  });
+
+  it('fails with one line naming the problem for a bad policy', async () => {
+    const policy = join(out, 'bad.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        organizationDomains: ['corp.example'],
+        rules: [{ name: 'x', actions: { deliver: { action: 'JUNK' } } }],
+      }),
+    );
+    const { code, stderr } = await replay('--policy', policy, '--out', out);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('rules[0].actions.deliver.action');
+  });
+
   it('takes the message from --message', async () => {
     const { code, stdout } = await replay(
       '--message',
