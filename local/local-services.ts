@@ -25,15 +25,23 @@ export interface LocalServices {
  * with its own credentials.
  */
 export async function startLocalServices(
-  options: { keepOriginals?: boolean; s3Faults?: boolean } = {},
+  options: {
+    keepOriginals?: boolean;
+    s3Faults?: boolean;
+    emulatorPort?: number;
+    s3Port?: number;
+  } = {},
 ): Promise<LocalServices> {
-  const s3 = await startS3Server([LOCAL_BUCKET]);
+  const s3 = await startS3Server([LOCAL_BUCKET], options.s3Port);
   const workmailSide = createAwsClients({
     region: REGION,
     credentials: S3RVER_CREDENTIALS,
     s3Endpoint: s3.endpoint,
   });
-  const emulator = await MessageFlowEmulator.start(workmailSide.s3, options);
+  const emulator = await MessageFlowEmulator.start(workmailSide.s3, {
+    ...options,
+    port: options.emulatorPort,
+  });
   // The handler may reach S3 through a fault proxy; WorkMail's side always reads it directly.
   const s3Faults = options.s3Faults ? await S3FaultProxy.start(s3.endpoint) : undefined;
   const overrides = {

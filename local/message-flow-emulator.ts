@@ -115,12 +115,12 @@ export class MessageFlowEmulator {
    */
   static async start(
     s3: S3Client,
-    options: { keepOriginals?: boolean } = {},
+    options: { keepOriginals?: boolean; port?: number } = {},
   ): Promise<MessageFlowEmulator> {
     const server = createServer();
     const emulator = new MessageFlowEmulator(server, s3, options.keepOriginals ?? false);
     server.on('request', (request, response) => void emulator.serve(request, response));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
     return emulator;
   }
 
@@ -132,6 +132,11 @@ export class MessageFlowEmulator {
   /** Puts a message in transit, as if WorkMail had just received it. */
   addMessage(messageId: string, content: Buffer): void {
     this.messages.set(messageId, content);
+  }
+
+  /** Takes a message out of transit: later requests for it answer ResourceNotFoundException. */
+  removeMessage(messageId: string): void {
+    this.messages.delete(messageId);
   }
 
   /** The message's current content (after any Put), or undefined. */

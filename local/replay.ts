@@ -1,5 +1,6 @@
 /**
- * `npm run replay -- [event.json] [--message file.eml] [--policy file.json] [--out dir] [--json]`
+ * `npm run replay -- [event.json] [--message file.eml] [--policy file.json] [--out dir] [--json]
+ *   [--simulate frozen|rejected|not-found|throttled|slow]`
  *
  * Runs the real handler (lambda/handler.ts, with the production SDK clients and settings) on a
  * saved sync-rule event, against a local S3 server and the Message Flow emulator over HTTP, then
@@ -19,9 +20,31 @@ import { EVENTS_DIR, messagePathFor } from './events';
 import { localContext } from './lambda-context';
 import { type LocalServices, startLocalServices } from './local-services';
 import { describeChanges, type MessageChanges } from './message-diff';
+import { THROTTLING } from './message-flow-emulator';
 import { readPolicyFile, UsageError } from './policy-file';
 
+/** Service behaviours `--simulate` can ask the emulator for. */
+const SIMULATIONS: Record<string, (services: LocalServices, messageId: string) => void> = {
+  frozen: (s) =>
+    s.emulator.failNext('put', {
+      kind: 'error',
+      error: 'MessageFrozen',
+      message: 'The message cannot be updated.',
+    }),
+  rejected: (s) =>
+    s.emulator.failNext('put', {
+      kind: 'error',
+      error: 'MessageRejected',
+      message: 'Invalid header Subject at line 3',
+    }),
+  'not-found': (s, messageId) => s.emulator.removeMessage(messageId),
+  throttled: (s) => s.emulator.failNext('get', THROTTLING, 2),
+  // 40 bytes every 100 ms: longer than the function's 12.5 s budget for any saved message.
+  slow: (s) => s.emulator.failNext('get', { kind: 'slow', bytes: 40, everyMs: 100 }),
+};
+
 interface ReplayOptions {
+  simulate?: string;
   eventPath: string;
   messagePath?: string;
   policyPath?: string;
@@ -38,15 +61,20 @@ function parseOptions(argv: string[]): ReplayOptions {
       policy: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
+      simulate: { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new UsageError('give at most one event file');
+  if (values.simulate && !SIMULATIONS[values.simulate]) {
+    throw new UsageError(`--simulate takes ${Object.keys(SIMULATIONS).join(', ')}`);
+  }
   return {
     eventPath: positionals[0] ?? join(EVENTS_DIR, 'inbound.json'),
     messagePath: values.message,
     policyPath: values.policy,
     outDir: values.out ?? 'replay-out',
     json: values.json ?? false,
+    ...(values.simulate ? { simulate: values.simulate } : {}),
   };
 }
 
@@ -145,6 +173,7 @@ async function replay(options: ReplayOptions): Promise<void> {
   const services = await startLocalServices();
   try {
     services.emulator.addMessage(messageId, original);
+    if (options.simulate) SIMULATIONS[options.simulate]?.(services, messageId);
     useLocalServices(services);
     // The function's own wiring (lambda/handler.ts uses it too), here with the chosen policy.
     const { run } = productionRule(process.env, policy);

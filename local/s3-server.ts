@@ -12,19 +12,19 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
-/** Starts s3rver on 127.0.0.1 on a free port, with its files in a fresh temporary folder. */
-export async function startS3Server(buckets: string[]): Promise<LocalS3> {
+/** Starts s3rver on 127.0.0.1 (`port` 0: a free one), with its files in a fresh temporary folder. */
+export async function startS3Server(buckets: string[], port = 0): Promise<LocalS3> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
   const server = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port,
     silent: true,
     directory,
     configureBuckets: buckets.map((name) => ({ name })),
   });
-  const { port } = await server.run();
+  const address = await server.run();
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://127.0.0.1:${address.port}`,
     async close() {
       await server.close();
       await rm(directory, { recursive: true, force: true });

@@ -100,6 +100,25 @@ describe('npm run replay', () => {
     expect(stderr).toContain('rules[0].actions.deliver.action');
   });
 
+  it.each([
+    ['frozen', 'delivered-unchanged-after-failure', 'message-frozen'],
+    ['rejected', 'delivered-unchanged-after-failure', 'message-rejected'],
+    ['not-found', 'delivered-unchanged-after-failure', 'message-not-found'],
+    ['throttled', 'delivered-unchanged-after-failure', 'the function threw ThrottlingException'],
+    ['slow', 'delivered-unchanged-after-failure', 'out-of-time'],
+  ])(
+    'shows the outcome of a service that answers %s',
+    async (simulation, detail, reason) => {
+      const { code, stdout } = await replay('--json', '--simulate', simulation, '--out', out);
+      expect(code).toBe(0);
+      const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+      expect(summary.outcome).toMatchObject({ kind: 'failed', detail });
+      expect(summary.outcome.reason).toContain(reason);
+      expect(summary.files.rewritten).toBeUndefined();
+    },
+    30_000,
+  );
+
   it('takes the message from --message', async () => {
     const { code, stdout } = await replay(
       '--message',
