@@ -99,6 +99,8 @@ function contentProblem(content: Buffer): string | undefined {
 export class MessageFlowEmulator {
   /** Every successful Put, in order. */
   readonly updates: RecordedUpdate[] = [];
+  /** When each slow (dripped) Get body was complete, in milliseconds since the epoch. */
+  readonly dripsEndedAt: number[] = [];
   private readonly messages = new Map<string, Buffer>();
   private readonly faults: Record<Operation, Fault[]> = { get: [], put: [] };
 
@@ -324,6 +326,7 @@ export class MessageFlowEmulator {
           sent += fault.bytes;
           if (sent >= content.length) {
             clearInterval(drip);
+            this.dripsEndedAt.push(Date.now());
             response.end();
           }
         }, fault.everyMs);

@@ -16,7 +16,7 @@ export type S3Fault = { status: number; code: string } | { delayMs: number };
  * CompleteMultipartUpload and AbortMultipartUpload. It records every request it saw.
  */
 export class S3FaultProxy {
-  readonly requests: { method: string; url: string }[] = [];
+  readonly requests: { method: string; url: string; at: number }[] = [];
   private readonly faults: { match: S3RequestMatch; fault: S3Fault }[] = [];
 
   private constructor(
@@ -52,7 +52,7 @@ export class S3FaultProxy {
   ): void {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    this.requests.push({ method, url });
+    this.requests.push({ method, url, at: Date.now() });
     const index = this.faults.findIndex(
       ({ match }) =>
         (!match.method || match.method === method) && (!match.query || url.includes(match.query)),

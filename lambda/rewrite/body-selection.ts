@@ -12,8 +12,12 @@ export type NodeRole =
   | { role: 'fragment'; kind: BodyKind; group: object }
   /** Displayed, but signed or encrypted: changing a byte would break it. */
   | { role: 'protected'; reason: string }
-  /** Anything else; `startsGroup` for an alternative of a multipart/alternative. */
-  | { role: 'other'; startsGroup: boolean };
+  /**
+   * Anything else. `startsGroup`: an alternative of a multipart/alternative. `attachment`: declared
+   * `Content-Disposition: attachment` (an inline image with a file name is not one: clients show it
+   * between fragments of one body).
+   */
+  | { role: 'other'; startsGroup: boolean; attachment: boolean };
 
 // Changing one byte under these breaks a signature or is impossible (RFC 1847, RFC 8551).
 const PROTECTED_MULTIPARTS = new Set(['signed', 'encrypted']);
@@ -50,7 +54,8 @@ export class BodySelector {
   classify(node: Node): NodeRole {
     const parent = node.parentNode || undefined;
     const startsGroup = parent?.multipart === 'alternative';
-    if (!this.isDisplayed(node, parent)) return { role: 'other', startsGroup };
+    if (!this.isDisplayed(node, parent))
+      return { role: 'other', startsGroup, attachment: node.disposition === 'attachment' };
     if (PROTECTED_TYPES.has(node.contentType || '')) {
       return { role: 'protected', reason: `${node.contentType} content is encrypted or signed` };
     }
@@ -60,10 +65,11 @@ export class BodySelector {
     this.displayed.add(node);
     const group = startsGroup || !parent ? node : (this.groups.get(parent) ?? node);
     this.groups.set(node, group);
-    if (node.multipart || isAttachment(node)) return { role: 'other', startsGroup };
+    if (node.multipart || isAttachment(node))
+      return { role: 'other', startsGroup, attachment: node.disposition === 'attachment' };
     if (node.contentType === 'text/plain') return { role: 'fragment', kind: 'text', group };
     if (node.contentType === 'text/html') return { role: 'fragment', kind: 'html', group };
-    return { role: 'other', startsGroup };
+    return { role: 'other', startsGroup, attachment: node.disposition === 'attachment' };
   }
 
   /** Whether `node` lies inside the display group `group`. */

@@ -196,9 +196,12 @@ export class RewriteStage extends Transform {
       else if (
         role.role === 'protected' ||
         role.startsGroup ||
+        role.attachment ||
         !this.selector.inGroup(node, held.group)
       ) {
-        // The group has ended (or a nested display starts): the held fragment was its last.
+        // The group has ended (or a nested display starts): the held fragment was its last. An
+        // attachment ends the body too: holding the attachment until the end of the message, to
+        // learn whether text follows it (rare), would stop the stream and hold it all in memory.
         this.resolveHeld(true);
       }
     }

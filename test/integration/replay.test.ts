@@ -119,6 +119,21 @@ describe('npm run replay', () => {
     30_000,
   );
 
+  it.each([
+    ['inbound.json', 'rewritten', ['Warn about external senders']],
+    ['inbound-internal.json', 'unchanged', []],
+    ['inbound-truncated-recipients.json', 'rewritten', ['Warn about external senders']],
+    ['outbound.json', 'rewritten', ['Legal disclaimer on outgoing mail']],
+    ['outbound-send-on-behalf.json', 'rewritten', ['Legal disclaimer on outgoing mail']],
+  ])('replays the saved event %s', async (event, kind, rules) => {
+    const { code, stdout } = await replay(`events/${event}`, '--json', '--out', out);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({
+      outcome: { kind },
+      rules,
+    });
+  });
+
   it('takes the message from --message', async () => {
     const { code, stdout } = await replay(
       '--message',

@@ -13,7 +13,7 @@ function bigMessage(): Buffer {
     .replace(/.{76}/g, '$&\r\n');
   return Buffer.from(
     'Subject: big\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n' +
-      `--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${attachment}\r\n--b--\r\n`,
+      `--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="data.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${attachment}\r\n--b--\r\n`,
   );
 }
 
@@ -91,6 +91,19 @@ describe('faults of the upload and the Put', () => {
       outcome: 'retry',
       reason: 'throttled',
     });
+  });
+
+  it('streams: the upload starts before the Get body has ended', async () => {
+    harness.services.emulator.addMessage('m-6', bigMessage());
+    // 12 MB in pieces of 1 MB every 100 ms: the body takes about 1.2 s to arrive.
+    harness.services.emulator.failNext('get', { kind: 'slow', bytes: 1024 * 1024, everyMs: 100 });
+
+    const result = await harness.run({ ...inbound, messageId: 'm-6' });
+
+    expect(result.outcome).toBe('rewritten');
+    const firstUpload = s3.requests.find((r) => r.method === 'POST' && r.url.includes('uploads'));
+    const bodyEnded = harness.services.emulator.dripsEndedAt[0] ?? 0;
+    expect(firstUpload?.at).toBeLessThan(bodyEnded);
   });
 
   it('gives the same key and the same final content when one invocation arrives twice at once', async () => {
