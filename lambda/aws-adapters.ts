@@ -44,6 +44,8 @@ export function sdkMessageFlow(client: WorkMailMessageFlowClient): MessageFlow {
 export function s3MessageStore(client: S3Client, bucket: string): MessageStore {
   return {
     async put(key, body, signal) {
+      // An abort listener added after the budget ran out would never be called.
+      signal?.throwIfAborted();
       const upload = new Upload({
         client,
         params: { Bucket: bucket, Key: key, Body: body, ContentType: 'message/rfc822' },

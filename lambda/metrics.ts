@@ -10,7 +10,10 @@ export const METRICS = {
   service: 'workmail-rewrite-rule',
   /** One per invocation, by `Outcome` and `Direction`. */
   messages: 'Messages',
-  /** The original went out (or bounced) because the content could not be changed. */
+  /**
+   * The original went out (or bounced, or wrapped) because the content could not be changed, or a
+   * banner or footer could not be placed (signed or encrypted part) and the fallback delivered.
+   */
   fallbacks: 'FallbacksApplied',
   /** The function threw so that WorkMail retries. */
   retries: 'RetriesRequested',
@@ -52,8 +55,10 @@ export function reasonClass(reason: string): string {
 
 /** FallbacksApplied or RetriesRequested, when the invocation was one of those. */
 export function exceptionalCount(measure: InvocationMeasure): string | undefined {
-  if (FALLBACK_OUTCOMES.has(measure.outcome)) return METRICS.fallbacks;
-  return measure.outcome === 'retry' ? METRICS.retries : undefined;
+  if (measure.outcome === 'retry') return METRICS.retries;
+  // A reason on any other outcome means something the policy asked for was left out.
+  if (FALLBACK_OUTCOMES.has(measure.outcome) || measure.reason) return METRICS.fallbacks;
+  return undefined;
 }
 
 /** Writes one measure into a Powertools Metrics buffer; the caller publishes it. */

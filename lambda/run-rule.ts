@@ -12,10 +12,10 @@ import type { MetricsPort } from './metrics';
 import { objectKeyFor } from './object-key';
 import { changesContent, type Decision } from './policy/decide';
 import { anyRuleMayApply } from './policy/evaluate';
-import { eventFacts, policyPlan } from './policy/plan';
+import { envelopeDecision, eventFacts, policyPlan } from './policy/plan';
 import type { Fallback, Policy } from './policy/schema';
 import type { Log, MessageFlow, MessageStore } from './ports';
-import { RewriteDeclinedError } from './rewrite/rewrite-declined';
+import { type DeclineReason, RewriteDeclinedError } from './rewrite/rewrite-declined';
 import { DEFAULT_MAX_OUTPUT_BYTES, startRewrite } from './rewrite/rewrite-message';
 import type { ContentPlan, RewriteReport } from './rewrite/rewrite-rules';
 import { wrapMessage } from './rewrite/wrap-message';
@@ -147,7 +147,7 @@ async function rewriteAndPut(
   event: WorkMailRunLambdaEvent,
   deps: RuleDeps,
   signal: AbortSignal,
-  decided: (decision: Decision) => void,
+  progress: Progress,
 ): Promise<RuleResult> {
   const { messageFlow, store, config, policy, log, now } = deps;
   if (!anyRuleMayApply(policy, eventFacts(event))) {
@@ -159,6 +159,8 @@ async function rewriteAndPut(
   }
   const started = now();
   const message = await messageFlow.getRawMessage(event.messageId, signal);
+  // The budget may have run out during the await; a listener added now would never be called.
+  if (signal.aborted) message.body.destroy(signal.reason as Error);
   // Out of time: stop reading, which ends the rewrite and the upload that reads it.
   signal.addEventListener('abort', () => message.body.destroy(signal.reason as Error), {
     once: true,
@@ -168,7 +170,7 @@ async function rewriteAndPut(
     marker: { header: policy.markerHeader, value: event.invocationId },
     plan: policyPlan(policy, event, message.size, (d) => {
       decision = d;
-      decided(d);
+      progress.decision = d;
     }),
   });
   const head = await rewrite.head.catch(async (error: unknown) => {
@@ -202,7 +204,7 @@ async function rewriteAndPut(
   const streamedAt = now();
   const unplaced = unplacedAddition(content, report);
   if (unplaced && fallback === 'wrap') {
-    const wrapped = await wrapAndPut(event, deps, decision as Decision, unplaced, signal);
+    const wrapped = await wrapAndPut(event, deps, progress, unplaced, signal);
     if (wrapped) return wrapped;
   }
   if (unplaced && typeof fallback === 'object') {
@@ -272,12 +274,14 @@ async function rewriteAndPut(
 async function wrapAndPut(
   event: WorkMailRunLambdaEvent,
   deps: RuleDeps,
-  decision: Decision,
+  progress: Progress,
   reason: string,
   signal: AbortSignal,
 ): Promise<RuleResult | undefined> {
-  const note = decision.content.banner ?? decision.content.footer;
-  if (!note?.text && !note?.html) return undefined;
+  const decision = progress.decision;
+  const note = decision?.content.banner ?? decision?.content.footer;
+  if (!decision || (!note?.text && !note?.html)) return undefined;
+  progress.wrapTried = true;
   const { messageFlow, store, config, policy, log } = deps;
   const message = await messageFlow.getRawMessage(event.messageId, signal);
   const wrapped = wrapMessage(message.body, {
@@ -342,6 +346,21 @@ const OWN_ERRORS = new Set([
   MissingMessageBodyError.name,
 ]);
 
+/** What an invocation has done so far, for the failure that may end it. */
+interface Progress {
+  /** The policy's decision, once the headers were read. */
+  decision?: Decision;
+  /** Whether the `wrap` fallback was tried: a refused wrap is not tried twice. */
+  wrapTried: boolean;
+}
+
+// The wrap attaches the original byte for byte: it would be declined again for these.
+const WRAP_CANNOT_HELP = new Set<DeclineReason>(['empty', 'line-too-long', 'too-large', 'bare-cr']);
+
+function wrapMayHelp(error: unknown): boolean {
+  return !(error instanceof RewriteDeclinedError && WRAP_CANNOT_HELP.has(error.reason));
+}
+
 // Failures that mean "this content cannot be changed", which the policy's fallback answers.
 const CONTENT_FAILURES = new Set(['message-rejected', 'out-of-time']);
 const OUT_OF_TIME: FailureOutcome = {
@@ -361,59 +380,89 @@ export async function runRule(
 ): Promise<RuleResult> {
   const budget = startBudget(deps.now, lambdaContext?.getRemainingTimeInMillis());
   let event: WorkMailRunLambdaEvent | undefined;
-  let decision: Decision | undefined;
-  const measure = (outcome: string, result?: RuleResult, reason?: string) =>
-    deps.metrics?.record({
-      outcome,
-      ...(event ? { direction: event.flowDirection } : {}),
-      ...((reason ?? result?.reason) ? { reason: reason ?? result?.reason } : {}),
-      ...(result?.report ? { bytes: result.report.bytesIn } : {}),
-      ...(result?.timings ?? {}),
-      budgetLeftMs: budget.remaining(),
-    });
+  const progress: Progress = { wrapTried: false };
+  // Metrics never decide the mail's fate: a failing port is logged, and the answer stands.
+  const measure = (outcome: string, result?: RuleResult, reason?: string) => {
+    try {
+      deps.metrics?.record({
+        outcome,
+        ...(event ? { direction: event.flowDirection } : {}),
+        ...((reason ?? result?.reason) ? { reason: reason ?? result?.reason } : {}),
+        ...(result?.report ? { bytes: result.report.bytesIn } : {}),
+        ...(result?.timings ?? {}),
+        budgetLeftMs: budget.remaining(),
+      });
+    } catch (error) {
+      deps.log.warn('metrics could not be recorded', failureFields(error, 'metrics-failed'));
+    }
+  };
+  let result: RuleResult;
   try {
     event = parseWorkMailEvent(payload);
-    const result = await rewriteAndPut(event, deps, budget.signal, (d) => {
-      decision = d;
-    });
-    measure(result.outcome, result);
-    return result;
+    result = await rewriteAndPut(event, deps, budget.signal, progress);
   } catch (error) {
-    const result = await answerFailure(error);
-    measure(result.outcome, result);
-    return result;
+    result = await answerFailure(error);
   } finally {
     budget.end();
+  }
+  measure(result.outcome, result);
+  return result;
+
+  /**
+   * What a failure means. Once the budget ran out, the time is the cause of whatever a call failed
+   * with, unless the service said something specific (frozen, rejected, not found...).
+   */
+  function outcomeOf(error: unknown): FailureOutcome {
+    const outcome = classifyFailure(error);
+    if (!budget.signal.aborted) return outcome;
+    return outcome.action === 'retry' || outcome.reason === 'unexpected-error'
+      ? OUT_OF_TIME
+      : outcome;
+  }
+
+  /** Logs and measures why WorkMail should retry, then throws so that it does. */
+  function requestRetry(error: unknown, reason: string, fields: Record<string, unknown>): never {
+    deps.log.error('failing the invocation so that WorkMail retries it', {
+      ...fields,
+      ...failureFields(error, reason),
+      outcome: 'retry',
+    });
+    measure('retry', undefined, reason);
+    throw error;
   }
 
   /** Decides what a failure means: throws (retry) or answers with the fallback. */
   async function answerFailure(error: unknown): Promise<RuleResult> {
-    // Whatever a call failed with once the budget ran out, the cause is the time.
-    const outcome: FailureOutcome = budget.signal.aborted ? OUT_OF_TIME : classifyFailure(error);
-    const fields = {
+    const outcome = outcomeOf(error);
+    // Headers never read: the rules the envelope alone proves still decide the answer.
+    if (event && !progress.decision) progress.decision = envelopeDecision(deps.policy, event);
+    const decision = progress.decision;
+    const eventLogFields = {
       ...(event ? eventFields(event) : {}),
       ...(decision ? { rules: decision.rules } : {}),
-      ...failureFields(error, outcome.reason),
     };
-    if (outcome.action === 'retry') {
-      deps.log.error('failing the invocation so that WorkMail retries it', {
-        ...fields,
-        outcome: 'retry',
-      });
-      measure('retry', undefined, outcome.reason);
-      throw error;
-    }
+    const fields = { ...eventLogFields, ...failureFields(error, outcome.reason) };
+    if (outcome.action === 'retry') requestRetry(error, outcome.reason, eventLogFields);
     const fallback: Fallback | undefined = decision?.fallback;
     const contentFailure =
       error instanceof RewriteDeclinedError || CONTENT_FAILURES.has(outcome.reason);
-    if (contentFailure && fallback === 'wrap' && event && decision && !budget.signal.aborted) {
-      const wrapped = await wrapAndPut(event, deps, decision, outcome.reason, budget.signal).catch(
+    if (
+      contentFailure &&
+      fallback === 'wrap' &&
+      event &&
+      !progress.wrapTried &&
+      wrapMayHelp(error) &&
+      !budget.signal.aborted
+    ) {
+      const wrapped = await wrapAndPut(event, deps, progress, outcome.reason, budget.signal).catch(
         (wrapError: unknown) => {
           // A wrap that fails too falls back to the original; a fault of the moment is retried.
-          if (classifyFailure(wrapError).action === 'retry') throw wrapError;
+          const wrapOutcome = outcomeOf(wrapError);
+          if (wrapOutcome.action === 'retry')
+            requestRetry(wrapError, wrapOutcome.reason, eventLogFields);
           deps.log.warn('wrapping failed as well', {
             ...fields,
-            ...failureFields(wrapError, 'wrap-failed'),
+            wrapFailure: failureFields(wrapError, wrapOutcome.reason),
           });
           return undefined;
         },

@@ -87,16 +87,25 @@ function withoutComments(value: string): string {
   return out;
 }
 
+const RECEIVING_SERVICE = 'amazonses.com';
+
+function authservIdOf(header: string): string {
+  return withoutComments(header).split(';')[0]?.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+}
+
 /**
  * The DMARC verdict of the receiving service: only the topmost Authentication-Results header
  * counts, and only when its authserv-id is `amazonses.com` (RFC 8601 section 5: a sender can
- * write such headers lower down). Returns the domain that passed DMARC, if any.
+ * write such headers lower down). Returns the domain that passed DMARC, if any. When the message
+ * carries more than one header with that authserv-id, none is trusted: whether the service adds
+ * its own to every message is not confirmed, and a sender's copy could then be the topmost.
  */
 export function dmarcPassDomain(authenticationResults: readonly string[]): string | undefined {
   const topmost = authenticationResults[0];
-  if (!topmost) return undefined;
-  const [authservId = '', ...results] = withoutComments(topmost).split(';');
-  if (authservId.trim().split(/\s+/)[0]?.toLowerCase() !== 'amazonses.com') return undefined;
+  if (!topmost || authservIdOf(topmost) !== RECEIVING_SERVICE) return undefined;
+  const fromService = authenticationResults.filter((h) => authservIdOf(h) === RECEIVING_SERVICE);
+  if (fromService.length > 1) return undefined;
+  const [, ...results] = withoutComments(topmost).split(';');
   for (const result of results) {
     const tokens = result.trim().split(/\s+/);
     if (tokens[0]?.toLowerCase() !== 'dmarc=pass') continue;
@@ -176,11 +185,17 @@ function applies(policy: Policy, rule: PolicyRule, facts: MessageFacts): boolean
   return when === undefined || exceptions.includes(undefined) ? undefined : true;
 }
 
-/** The rules that apply to a message, in order, up to the first that says `stop`. */
+/**
+ * The rules that apply to a message, in order, up to the first that says `stop`. Without the
+ * message (its headers could not be read), only rules proven from the envelope count, and the list
+ * ends at a `stop` rule that may or may not apply: what follows it is not proven either.
+ */
 export function applicableRules(policy: Policy, facts: MessageFacts): PolicyRule[] {
   const matched: PolicyRule[] = [];
   for (const rule of policy.rules) {
-    if (applies(policy, rule, facts) !== true) continue;
+    const applied = applies(policy, rule, facts);
+    if (applied === undefined && rule.stop) break;
+    if (applied !== true) continue;
     matched.push(rule);
     if (rule.stop) break;
   }

@@ -1,6 +1,6 @@
 import type { ContentPlan, TopHeaders } from '../rewrite/rewrite-rules';
 import type { WorkMailRunLambdaEvent } from '../workmail';
-import { type Decision, decide, templateValues } from './decide';
+import { changesContent, type Decision, decide, templateValues } from './decide';
 import { fromAddress, type MessageFacts } from './evaluate';
 import type { Policy } from './schema';
 
@@ -11,6 +11,17 @@ export function eventFacts(event: WorkMailRunLambdaEvent): Omit<MessageFacts, 'm
     envelopeSender: event.envelope.mailFrom.address,
     recipients: event.envelope.recipients.map((r) => r.address),
   };
+}
+
+/**
+ * The decision when the message's headers could not be read (broken, empty, gone, out of time):
+ * the rules that the envelope alone proves, so that a sender the policy bounces or drops is not
+ * let through by a message too broken to read. Its fallback holds only when those rules change
+ * the content; otherwise the original goes out as it came.
+ */
+export function envelopeDecision(policy: Policy, event: WorkMailRunLambdaEvent): Decision {
+  const decision = decide(policy, event, eventFacts(event), templateValues(event, undefined));
+  return changesContent(decision.content) ? decision : { ...decision, fallback: 'deliver' };
 }
 
 function factsOf(

@@ -75,7 +75,9 @@ export class OutputLimits extends Transform {
   }
 
   override _flush(done: TransformCallback) {
-    done(this.endsWithCr ? this.bareCr() : null);
+    if (this.endsWithCr) return done(this.bareCr());
+    // The last line has no CRLF, so the CR allowance above does not apply to it.
+    done(this.lineLength > MAX_LINE_OCTETS ? this.longLine() : null);
   }
 
   private bareCr() {

@@ -1,6 +1,7 @@
 import { bundledPolicy } from '../../lambda/policy/bundled-policy';
 import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
 import { loadEvent } from '../../local/events';
+import { SERVICE_UNAVAILABLE } from '../../local/message-flow-emulator';
 import { leafParts, readFixture, topHeader } from '../helpers/mime';
 import { allParts, parseMime } from '../helpers/mime-tree';
 import { testPolicy } from '../helpers/policies';
@@ -232,4 +233,144 @@ describe('policy actions and fallbacks, end to end', () => {
     expect(retry).toMatchObject({ outcome: 'already-rewritten', response: expected });
     expect(harness.services.emulator.updates).toHaveLength(1);
   });
+});
+
+/** More header than the parser reads before it gives up on the message. */
+function hugeHeaderBlock(): Buffer {
+  const filler = Array.from({ length: 12_000 }, (_, i) => `X-Filler-${i}: ${'a'.repeat(90)}\r\n`);
+  return Buffer.from(`Subject: invoice\r\n${filler.join('')}\r\nbody\r\n`);
+}
+
+describe('when the fallback meets a failure too', () => {
+  let harness: Harness;
+  let uploads: string[];
+
+  const wrapPolicy = testPolicy({
+    fallback: 'wrap',
+    rules: [{ name: 'Warn', actions: { subjectTag: '[EXT]', banner: { text: 'EXTERNAL' } } }],
+  });
+
+  async function start(policy = wrapPolicy) {
+    uploads = [];
+    harness = await startHarness({}, policy, {
+      store: (store) => ({
+        put(key, body, signal) {
+          uploads.push(key);
+          return store.put(key, body, signal);
+        },
+      }),
+    });
+  }
+
+  afterEach(async () => {
+    await harness.services.close();
+  });
+
+  it('logs and measures the retry when the wrap’s Put meets a fault of the moment', async () => {
+    await start();
+    const { emulator } = harness.services;
+    emulator.addMessage('wf-1', readFixture('plain-7bit.eml'));
+    emulator.failNext('put', { kind: 'error', error: 'MessageRejected' });
+    // More 503s than the SDK client's own attempts.
+    emulator.failNext('put', SERVICE_UNAVAILABLE, 5);
+
+    await expect(harness.run({ ...inbound, messageId: 'wf-1' })).rejects.toMatchObject({
+      name: 'ServiceUnavailable',
+    });
+
+    expect(harness.measures).toEqual([
+      expect.objectContaining({ outcome: 'retry', reason: 'transient-error' }),
+    ]);
+    expect(harness.log.entries.at(-1)).toMatchObject({
+      level: 'error',
+      attributes: { outcome: 'retry', reason: 'transient-error', rules: ['Warn'] },
+    });
+  });
+
+  it('tries the wrap once: when WorkMail refuses it as well, the original goes out', async () => {
+    await start();
+    const { emulator } = harness.services;
+    emulator.addMessage('wf-2', readFixture('signed.eml'));
+    emulator.failNext('put', { kind: 'error', error: 'MessageRejected' }, 2);
+
+    const result = await harness.run({ ...inbound, messageId: 'wf-2' });
+
+    expect(result).toMatchObject({
+      outcome: 'delivered-unchanged-after-failure',
+      reason: 'message-rejected',
+    });
+    // The rewrite (banner not placed on signed mail) and one wrap; no second wrap.
+    expect(uploads).toHaveLength(2);
+    expect(emulator.updates).toHaveLength(0);
+  });
+
+  it('does not wrap what the wrap would be declined for as well: a line over 998 octets', async () => {
+    await start();
+    const long = Buffer.from(
+      'Subject: long\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n' +
+        'Content-Type: text/plain\r\n\r\nbody\r\n--m\r\nContent-Type: application/octet-stream\r\n' +
+        `Content-Disposition: attachment\r\n\r\n${'y'.repeat(1200)}\r\n--m--\r\n`,
+    );
+    harness.services.emulator.addMessage('wf-3', long);
+
+    const result = await harness.run({ ...inbound, messageId: 'wf-3' });
+
+    expect(result).toMatchObject({
+      outcome: 'delivered-unchanged-after-failure',
+      reason: 'declined-line-too-long',
+    });
+    expect(uploads).toHaveLength(1);
+  });
+
+  it.each([
+    ['too broken to read', hugeHeaderBlock(), 'declined-unparseable'],
+    ['gone', undefined, 'message-not-found'],
+  ])(
+    'bounces a sender the envelope alone proves, when the message is %s',
+    async (_case, content, reason) => {
+      await start(
+        testPolicy({
+          fallback: { bounce: 'Not accepted.' },
+          rules: [
+            {
+              name: 'Blocked partner',
+              when: { senders: ['*@partner.example'] },
+              actions: { deliver: { action: 'BOUNCE', bounceMessage: 'Blocked.' } },
+              stop: true,
+            },
+            {
+              name: 'Invoices',
+              when: { subjectContains: ['invoice'] },
+              actions: { banner: { text: 'EXTERNAL' } },
+            },
+          ],
+        }),
+      );
+      if (content) harness.services.emulator.addMessage('wf-4', content);
+
+      const blocked = await harness.run(inboundFrom('eve@partner.example', 'wf-4'));
+      const other = await harness.run(inboundFrom('ann@elsewhere.example', 'wf-4'));
+
+      expect(blocked).toMatchObject({
+        outcome: 'delivered-unchanged-after-failure',
+        reason,
+        rules: ['Blocked partner'],
+        response: {
+          actions: [
+            {
+              action: { type: 'BOUNCE', parameters: { bounceMessage: 'Blocked.' } },
+              allRecipients: true,
+            },
+          ],
+        },
+      });
+      // Only proven rules count; unproven ones change nothing, so the fallback does not bounce.
+      expect(other).toMatchObject({
+        outcome: 'delivered-unchanged-after-failure',
+        reason,
+        rules: [],
+        response: DEFAULT_ALL,
+      });
+    },
+  );
 });

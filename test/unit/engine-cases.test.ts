@@ -1,7 +1,11 @@
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
 import iconv = require('iconv-lite');
 
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
 import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import { OutputLimits } from '../../lambda/rewrite/stream-guards';
 import { base64Lines, multipart, part, TOP, withTopHeaders } from '../helpers/build-mime';
 import { rewriteBuffer } from '../helpers/mime';
 import {
@@ -593,6 +597,21 @@ describe('declines', () => {
     const message = withTopHeaders(TOP, multipart('mixed', 'm', [text('body'), attachment]));
     expect(await declineReason(message)).toBe('line-too-long');
   });
+
+  it.each([
+    [998, undefined],
+    [999, 'line-too-long'],
+  ])(
+    'checks a last line of %i octets without CRLF against the limit too',
+    async (length, reason) => {
+      const limits = new OutputLimits(1024 * 1024);
+      const output = Readable.from([Buffer.from(`Subject: x\r\n\r\n${'q'.repeat(length)}`)]);
+      const failure = await pipeline(output, limits, new PassThrough().resume()).catch(
+        (error: unknown) => error,
+      );
+      expect((failure as RewriteDeclinedError | undefined)?.reason).toBe(reason);
+    },
+  );
 
   it('re-encodes a long line in a part it rewrites instead of declining', async () => {
     const { tree } = await rewrite(withTopHeaders(TOP, text('z'.repeat(1500))));

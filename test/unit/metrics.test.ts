@@ -56,6 +56,14 @@ describe('the metrics of one invocation', () => {
     });
   });
 
+  it.each(['rewritten', 'unchanged'])(
+    'counts %s as a fallback when a banner or footer was left out (fallback deliver)',
+    (outcome) => {
+      const reason = 'footer not placed: multipart/signed content must not change';
+      expect(exceptionalCount({ outcome, reason, budgetLeftMs: 1 })).toBe(METRICS.fallbacks);
+    },
+  );
+
   it('reduces a reason to its class, a short fixed word', () => {
     expect(reasonClass('banner not placed: multipart/signed content must not change')).toBe(
       'banner-not-placed',

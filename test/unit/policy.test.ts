@@ -87,6 +87,11 @@ describe('dmarcPassDomain', () => {
       ['amazonses.com; dmarc=none', 'amazonses.com; dmarc=pass header.from=corp.example'],
       undefined,
     ],
+    [
+      'a pass on top with a second amazonses.com header below it',
+      [PASS, 'AmazonSES.com; dmarc=pass header.from=corp.example'],
+      undefined,
+    ],
     ['no header at all', [], undefined],
     [
       'a semicolon inside a comment',

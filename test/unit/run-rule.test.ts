@@ -104,3 +104,70 @@ describe('runRule failure paths', () => {
     expect(flow.puts).toBe(0);
   });
 });
+
+describe('runRule at the deadline and around it', () => {
+  const drainingStore: MessageStore = {
+    async put(key, body) {
+      for await (const _ of body) {
+        // drain
+      }
+      return { bucket: 'unit-bucket', key };
+    },
+  };
+
+  // No real service answers "frozen" at the very moment the budget runs out: a fake Put does.
+  it.each([
+    ['MessageFrozen', 400, 'message-frozen'],
+    ['AbortError', undefined, 'out-of-time'],
+    ['ServiceUnavailable', 503, 'out-of-time'],
+  ])(
+    'names a %s (status %s) that arrives once the budget ran out as %s',
+    async (name, httpStatusCode, reason) => {
+      const messageFlow: MessageFlow = {
+        getRawMessage: async () => ({ body: Readable.from([readFixture('plain-7bit.eml')]) }),
+        putRawMessage: (_id, _location, signal) =>
+          new Promise((_resolve, reject) =>
+            signal?.addEventListener('abort', () =>
+              reject(Object.assign(new Error(name), { name, $metadata: { httpStatusCode } })),
+            ),
+          ),
+      };
+      const log = new RecordingLog();
+
+      const result = await runRule(
+        event,
+        { messageFlow, store: drainingStore, config, policy: testPolicy(), log, now: Date.now },
+        // 600 ms left, less the reply margin: the budget runs out during the Put.
+        { getRemainingTimeInMillis: () => 600 },
+      );
+
+      expect(result).toMatchObject({ outcome: 'delivered-unchanged-after-failure', reason });
+    },
+  );
+
+  it('keeps the answer when the metrics port fails, and logs that it did', async () => {
+    const flow = flowServing(() => Readable.from([readFixture('plain-7bit.eml')]));
+    const log = new RecordingLog();
+
+    const result = await runRule(event, {
+      messageFlow: flow,
+      store: drainingStore,
+      config,
+      policy: testPolicy(),
+      log,
+      metrics: {
+        record() {
+          throw new Error('stdout closed');
+        },
+      },
+      now: Date.now,
+    });
+
+    expect(result.outcome).toBe('rewritten');
+    expect(flow.puts).toBe(1);
+    expect(log.entries.at(-1)).toMatchObject({
+      message: 'metrics could not be recorded',
+      attributes: { reason: 'metrics-failed' },
+    });
+  });
+});
