@@ -1,5 +1,6 @@
 import { type AwsClients, type ClientOverrides, createAwsClients } from '../lambda/aws-clients';
 import { MessageFlowEmulator } from './message-flow-emulator';
+import type { ContentRules } from './put-content-rules';
 import { S3FaultProxy } from './s3-fault-proxy';
 import { S3RVER_CREDENTIALS, startS3Server } from './s3-server';
 
@@ -27,6 +28,7 @@ export interface LocalServices {
 export async function startLocalServices(
   options: {
     keepOriginals?: boolean;
+    contentRules?: ContentRules;
     s3Faults?: boolean;
     emulatorPort?: number;
     s3Port?: number;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type ContentRules, putContentProblem } from './put-content-rules';
 
 /** The errors the Message Flow API models, with the HTTP status the service sends. */
 export const MODELLED_ERRORS = {
@@ -50,8 +51,6 @@ export interface RecordedUpdate {
 const MESSAGE_ID = /^[a-z0-9-]{1,120}$/;
 const BUCKET = /^[a-z0-9][a-z0-9-]{2,62}$/;
 const KEY = /^[a-zA-Z0-9\-/]{1,1024}$/;
-// RFC 5321 section 4.5.3.1.6, which RawMessageContent cites: 1,000 characters with the CRLF.
-const MAX_LINE_WITH_CRLF = 1000;
 const ERROR_TYPE_SUFFIX = ':http://internal.amazon.com/coral/com.amazonaws.workmailmessageflow/';
 
 class HttpError extends Error {
@@ -68,26 +67,6 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-/**
- * What the service would refuse, as far as it is documented: a line over 1,000 characters with
- * its CRLF. Bare CR or LF line ends are refused too: that the service does so is UNCONFIRMED, but
- * SMTP mail has CRLF only, and a stricter stand-in catches the engine's mistakes.
- */
-function contentProblem(content: Buffer): string | undefined {
-  let start = 0;
-  for (let line = 1; start < content.length; line++) {
-    const lf = content.indexOf(0x0a, start);
-    const end = lf < 0 ? content.length : lf + 1;
-    if (end - start > MAX_LINE_WITH_CRLF)
-      return `Line ${line} exceeds ${MAX_LINE_WITH_CRLF} characters`;
-    const text = content.subarray(start, lf < 0 ? end : lf);
-    if (lf >= 0 && text[text.length - 1] !== 0x0d) return `Line ${line} ends with a bare LF`;
-    if (text.subarray(0, -1).includes(0x0d)) return `Line ${line} contains a bare CR`;
-    start = end;
-  }
-  return undefined;
 }
 
 /**
@@ -108,19 +87,26 @@ export class MessageFlowEmulator {
     private readonly server: Server,
     private readonly s3: S3Client,
     private readonly keepOriginals: boolean,
+    private readonly contentRules: ContentRules,
   ) {}
 
   /**
    * Starts the emulator on 127.0.0.1 on a free port; `s3` reads the objects that Puts name.
    * `keepOriginals` (benchmarks only) keeps serving the original after a Put, unlike the service,
-   * so that repeated runs do the same work.
+   * so that repeated runs do the same work. `contentRules`: `assumed` (the default) also applies
+   * the assumed header, multipart and 8-bit rules; `documented` only the documented line rules.
    */
   static async start(
     s3: S3Client,
-    options: { keepOriginals?: boolean; port?: number } = {},
+    options: { keepOriginals?: boolean; port?: number; contentRules?: ContentRules } = {},
   ): Promise<MessageFlowEmulator> {
     const server = createServer();
-    const emulator = new MessageFlowEmulator(server, s3, options.keepOriginals ?? false);
+    const emulator = new MessageFlowEmulator(
+      server,
+      s3,
+      options.keepOriginals ?? false,
+      options.contentRules ?? 'assumed',
+    );
     server.on('request', (request, response) => void emulator.serve(request, response));
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
     return emulator;
@@ -209,7 +195,7 @@ export class MessageFlowEmulator {
     this.requireMessage(messageId);
     const reference = this.parseReference(body);
     const content = await this.readObject(reference);
-    const problem = contentProblem(content);
+    const problem = await putContentProblem(content, this.contentRules);
     if (problem) throw new HttpError(400, 'MessageRejected', problem);
     if (!this.keepOriginals) this.messages.set(messageId, content);
     this.updates.push({

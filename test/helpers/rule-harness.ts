@@ -38,7 +38,11 @@ export async function startHarness(
   policy: Policy = testPolicy(),
   options: HarnessOptions = {},
 ): Promise<Harness> {
-  const services = await startLocalServices({ s3Faults: options.s3Faults ?? false });
+  // Engine tests use minimal messages (no From or Date): only the documented rules apply here.
+  const services = await startLocalServices({
+    s3Faults: options.s3Faults ?? false,
+    contentRules: 'documented',
+  });
   const log = new RecordingLog();
   const measures: InvocationMeasure[] = [];
   const config = readConfig({ [ENV.bucket]: services.bucket, ...env });

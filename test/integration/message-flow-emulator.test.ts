@@ -16,7 +16,8 @@ const CLASSES = {
   MessageFrozen,
   InvalidContentLocation,
 };
-const MESSAGE = Buffer.from('Subject: hi\r\n\r\nbody\r\n');
+const TOP = 'From: a@partner.example\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n';
+const MESSAGE = Buffer.from(`${TOP}Subject: hi\r\n\r\nbody\r\n`);
 
 describe('MessageFlowEmulator, through the real SDK client', () => {
   let services: LocalServices;
@@ -55,7 +56,7 @@ describe('MessageFlowEmulator, through the real SDK client', () => {
   });
 
   it('reads a Put’s object back from S3 and serves it on the next Get', async () => {
-    const updated = Buffer.from('Subject: updated\r\n\r\nbody\r\n');
+    const updated = Buffer.from(`${TOP}Subject: updated\r\n\r\nbody\r\n`);
     await storeObject('rewritten/abc', updated);
 
     await put('rewritten/abc');
@@ -99,21 +100,82 @@ describe('MessageFlowEmulator, through the real SDK client', () => {
     await expect(put('rewritten/missing')).rejects.toBeInstanceOf(InvalidContentLocation);
   });
 
-  it('answers MessageRejected for a line over 1,000 characters', async () => {
-    await storeObject('rewritten/long', Buffer.from(`Subject: x\r\n\r\n${'a'.repeat(999)}\r\n`));
-    await expect(put('rewritten/long')).rejects.toThrow(
-      new MessageRejected({ message: 'Line 3 exceeds 1000 characters', $metadata: {} }),
+  const multipart = (boundary: string, end: string) =>
+    `${TOP}Content-Type: multipart/mixed; boundary=${boundary}\r\n\r\n--x\r\n\r\npart\r\n${end}`;
+  it.each([
+    [
+      'a line over 1,000 octets',
+      `${TOP}\r\n${'a'.repeat(999)}\r\n`,
+      'Line 4 exceeds 1000 characters',
+    ],
+    ['a bare LF line end', `${TOP}\r\nline\nmore\r\n`, 'Line 4 ends with a bare LF'],
+    ['a bare CR', `${TOP}\r\nline\rmore\r\n`, 'Line 4 contains a bare CR'],
+    [
+      'no From (assumed)',
+      'Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n',
+      'Missing required header: from (assumed rule)',
+    ],
+    [
+      'no Date (assumed)',
+      'From: a@partner.example\r\n\r\nx\r\n',
+      'Missing required header: date (assumed rule)',
+    ],
+    [
+      'a duplicated Subject (assumed)',
+      `${TOP}Subject: a\r\nSubject: b\r\n\r\nx\r\n`,
+      'Header subject may appear only once (assumed rule)',
+    ],
+    [
+      'a multipart without its closing delimiter (assumed)',
+      multipart('x', '--x\r\n\r\nmore\r\n'),
+      'A multipart/mixed part is not closed (assumed rule)',
+    ],
+    [
+      'a multipart without a boundary (assumed)',
+      `${TOP}Content-Type: multipart/mixed\r\n\r\nx\r\n`,
+      'A multipart/mixed part has no boundary (assumed rule)',
+    ],
+    [
+      '8-bit text declared 7bit (assumed)',
+      `${TOP}Content-Type: text/plain; charset=utf-8\r\n\r\ncaf\u00e9\r\n`,
+      '8-bit content in a part declared 7bit (assumed rule)',
+    ],
+  ])('answers MessageRejected for %s', async (_case, content, text) => {
+    await storeObject('rewritten/bad', Buffer.from(content));
+    const failure = await put('rewritten/bad').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(MessageRejected);
+    expect(failure).toMatchObject({ message: text });
+  });
+
+  it.each([
+    ['a closed multipart', multipart('x', '--x--\r\n')],
+    ['8-bit text declared 8bit', `${TOP}Content-Transfer-Encoding: 8bit\r\n\r\ncaf\u00e9\r\n`],
+  ])('accepts %s', async (_case, content) => {
+    await storeObject('rewritten/good', Buffer.from(content));
+    await expect(put('rewritten/good')).resolves.toBeDefined();
+  });
+
+  it('applies only the documented rules when asked to', async () => {
+    await services.close();
+    services = await startLocalServices({ contentRules: 'documented' });
+    services.emulator.addMessage('msg-1', MESSAGE);
+    await storeObject('rewritten/no-from', Buffer.from('Subject: x\r\n\r\nx\r\n'));
+    await expect(put('rewritten/no-from')).resolves.toBeDefined();
+  });
+
+  it('answers InvalidContentLocation for another bucket', async () => {
+    await storeObject('rewritten/abc', MESSAGE);
+    await expect(put('rewritten/abc', 'other-bucket')).rejects.toBeInstanceOf(
+      InvalidContentLocation,
     );
   });
 
-  it('answers MessageRejected for a bare LF line end', async () => {
-    await storeObject('rewritten/lf', Buffer.from('Subject: x\r\n\r\nline\nmore\r\n'));
-    await expect(put('rewritten/lf')).rejects.toThrow('Line 3 ends with a bare LF');
-  });
-
-  it('answers ValidationException for a key outside the API pattern', async () => {
-    await expect(put('rewritten/x.eml')).rejects.toMatchObject({ name: 'ValidationException' });
-  });
+  it.each(['rewritten/x.eml', 'rewritten/x_y'])(
+    'answers ValidationException for the key %s, outside the API pattern',
+    async (key) => {
+      await expect(put(key)).rejects.toMatchObject({ name: 'ValidationException' });
+    },
+  );
 
   it('refuses a request that is not signed for workmailmessageflow', async () => {
     const response = await fetch(`${services.emulator.endpoint}/messages/msg-1`);
