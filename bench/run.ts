@@ -17,6 +17,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { WorkMailRewriteStack } from '../infra/workmail-rewrite-stack';
 import { startRewrite } from '../lambda/rewrite/rewrite-message';
 import { loadEvent } from '../local/events';
+import { sdkEnvironment } from '../local/local-services';
 import { benchMessage } from './message';
 
 const run = promisify(execFile);
@@ -206,12 +207,7 @@ async function coldStart(services: Services, bundlePath: string): Promise<number
       env: {
         ...process.env,
         MESSAGE_BUCKET: bucket,
-        AWS_REGION: overrides.region,
-        AWS_ACCESS_KEY_ID: overrides.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: overrides.credentials.secretAccessKey,
-        AWS_ENDPOINT_URL_S3: overrides.s3Endpoint,
-        AWS_ENDPOINT_URL_WORKMAILMESSAGEFLOW: overrides.messageFlowEndpoint,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...sdkEnvironment(overrides),
         POWERTOOLS_LOG_LEVEL: 'ERROR',
       },
     });

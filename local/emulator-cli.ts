@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EVENTS_DIR } from './events';
-import { startLocalServices } from './local-services';
+import { sdkEnvironment, startLocalServices } from './local-services';
 
 async function main() {
   const { values } = parseArgs({
@@ -37,11 +37,9 @@ async function main() {
       `Messages: ${ids.join(', ') || '(none)'}`,
       '',
       'Point an AWS SDK or the AWS CLI at them with:',
-      `export AWS_ENDPOINT_URL_WORKMAILMESSAGEFLOW=${overrides.messageFlowEndpoint}`,
-      `export AWS_ENDPOINT_URL_S3=${overrides.s3Endpoint}`,
-      `export AWS_REGION=${overrides.region}`,
-      `export AWS_ACCESS_KEY_ID=${overrides.credentials.accessKeyId}`,
-      `export AWS_SECRET_ACCESS_KEY=${overrides.credentials.secretAccessKey}`,
+      ...Object.entries(sdkEnvironment(overrides)).map(
+        ([name, value]) => `export ${name}=${value}`,
+      ),
       '',
       'Press Ctrl+C to stop.',
     ].join('\n'),

@@ -74,3 +74,19 @@ export async function startLocalServices(
     },
   };
 }
+
+/**
+ * The environment that points the AWS SDK (in this process, a child process, or the AWS CLI) at
+ * the local servers: region, the local credentials and the endpoint of each service.
+ */
+export function sdkEnvironment(overrides: LocalServices['overrides']): Record<string, string> {
+  return {
+    AWS_REGION: overrides.region,
+    AWS_ACCESS_KEY_ID: overrides.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: overrides.credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: overrides.s3Endpoint,
+    AWS_ENDPOINT_URL_WORKMAILMESSAGEFLOW: overrides.messageFlowEndpoint,
+    // Lambda runs Node 22 or 24; this notice only concerns the Node 20 used locally.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}

@@ -1,6 +1,6 @@
 /**
  * `npm run replay -- [event.json] [--message file.eml] [--policy file.json] [--out dir] [--json]
- *   [--simulate frozen|rejected|not-found|throttled|slow]`
+ *   [--simulate frozen|rejected|not-found|throttled|slow] [--bundle cdk.out]`
  *
  * Runs the real handler (lambda/handler.ts, with the production SDK clients and settings) on a
  * saved sync-rule event, against a local S3 server and the Message Flow emulator over HTTP, then
@@ -16,9 +16,11 @@ import { PolicyError } from '../lambda/policy/load-policy';
 import { productionRule } from '../lambda/production';
 import type { RuleResult } from '../lambda/run-rule';
 import type { WorkMailSyncResponse } from '../lambda/workmail';
+import { invokeBundle, thrownResult } from './bundle-invocation';
+import { findDeployedFunction, localEnvironment } from './deployed-function';
 import { EVENTS_DIR, messagePathFor } from './events';
-import { localContext } from './lambda-context';
-import { type LocalServices, startLocalServices } from './local-services';
+import { localContext, WORKMAIL_ANSWER_LIMIT_MS } from './lambda-context';
+import { type LocalServices, sdkEnvironment, startLocalServices } from './local-services';
 import { describeChanges, type MessageChanges } from './message-diff';
 import { THROTTLING } from './message-flow-emulator';
 import { readPolicyFile, UsageError } from './policy-file';
@@ -48,6 +50,8 @@ interface ReplayOptions {
   eventPath: string;
   messagePath?: string;
   policyPath?: string;
+  /** A synthesized cloud assembly whose bundle runs instead of the TypeScript sources. */
+  bundleDir?: string;
   outDir: string;
   json: boolean;
 }
@@ -62,9 +66,13 @@ function parseOptions(argv: string[]): ReplayOptions {
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
       simulate: { type: 'string' },
+      bundle: { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new UsageError('give at most one event file');
+  if (values.bundle && values.policy) {
+    throw new UsageError('--policy cannot change a bundle: its policy was built into it');
+  }
   if (values.simulate && !SIMULATIONS[values.simulate]) {
     throw new UsageError(`--simulate takes ${Object.keys(SIMULATIONS).join(', ')}`);
   }
@@ -75,6 +83,7 @@ function parseOptions(argv: string[]): ReplayOptions {
     outDir: values.out ?? 'replay-out',
     json: values.json ?? false,
     ...(values.simulate ? { simulate: values.simulate } : {}),
+    ...(values.bundle ? { bundleDir: values.bundle } : {}),
   };
 }
 
@@ -102,14 +111,9 @@ function readMessage(path: string): Buffer {
 
 /** Points the SDK's environment-driven settings and the function's config at the local servers. */
 function useLocalServices(services: LocalServices): void {
-  const { overrides } = services;
   Object.assign(process.env, {
     [ENV.bucket]: services.bucket,
-    AWS_REGION: overrides.region,
-    AWS_ACCESS_KEY_ID: overrides.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: overrides.credentials.secretAccessKey,
-    AWS_ENDPOINT_URL_S3: overrides.s3Endpoint,
-    AWS_ENDPOINT_URL_WORKMAILMESSAGEFLOW: overrides.messageFlowEndpoint,
+    ...sdkEnvironment(services.overrides),
   });
 }
 
@@ -164,6 +168,20 @@ function outcomeKind(result: RuleResult): ReplaySummary['outcome']['kind'] {
   return 'unchanged';
 }
 
+/**
+ * The deployable artifact: the bundle `cdk synth` wrote, in a child process with the environment
+ * the stack gives the function (the bucket resolved to the local one), plus what Lambda adds.
+ */
+function runBundle(assemblyDir: string, services: LocalServices, payload: unknown) {
+  const deployed = findDeployedFunction(assemblyDir);
+  const environment = {
+    ...localEnvironment(deployed.environment, services.bucket),
+    PATH: process.env.PATH ?? '',
+    ...sdkEnvironment(services.overrides),
+  };
+  return invokeBundle(deployed, environment, payload, WORKMAIL_ANSWER_LIMIT_MS);
+}
+
 async function replay(options: ReplayOptions): Promise<void> {
   // Lambda runs Node 22 or 24; this notice only concerns the Node 20 used locally.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -175,16 +193,13 @@ async function replay(options: ReplayOptions): Promise<void> {
     services.emulator.addMessage(messageId, original);
     if (options.simulate) SIMULATIONS[options.simulate]?.(services, messageId);
     useLocalServices(services);
-    // The function's own wiring (lambda/handler.ts uses it too), here with the chosen policy.
-    const { run } = productionRule(process.env, policy);
     const started = Date.now();
-    const result = await run(payload, localContext()).catch(
-      (error: Error): RuleResult => ({
-        response: { actions: [] },
-        outcome: 'delivered-unchanged-after-failure',
-        reason: `the function threw ${error.name}: WorkMail would retry, then apply the rule's fallback action`,
-      }),
-    );
+    const result = options.bundleDir
+      ? await runBundle(options.bundleDir, services, payload)
+      : // The function's own wiring (lambda/handler.ts uses it too), here with the chosen policy.
+        await productionRule(process.env, policy)
+          .run(payload, localContext())
+          .catch((error: Error) => thrownResult(error.name));
     const summary: ReplaySummary = {
       actions: result.response.actions,
       outcome: {
@@ -225,10 +240,13 @@ async function replay(options: ReplayOptions): Promise<void> {
   }
 }
 
-replay(parseOptions(process.argv.slice(2))).catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  const known =
-    error instanceof UsageError || error instanceof PolicyError || error instanceof ConfigError;
-  console.error(known ? `replay: ${message.split('\n').join(' ')}` : `replay failed: ${message}`);
-  process.exitCode = 1;
-});
+// Inside the promise, so that a usage error in the arguments gets the same one-line report.
+Promise.resolve()
+  .then(() => replay(parseOptions(process.argv.slice(2))))
+  .catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    const known =
+      error instanceof UsageError || error instanceof PolicyError || error instanceof ConfigError;
+    console.error(known ? `replay: ${message.split('\n').join(' ')}` : `replay failed: ${message}`);
+    process.exitCode = 1;
+  });

@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ENV } from '../../lambda/env-names';
+import { replay } from '../helpers/replay-cli';
 import { synthStack } from '../helpers/synth';
+
+const INBOUND_ID = '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5d';
 
 const run = promisify(execFile);
 
@@ -44,6 +48,26 @@ describe('the function bundle', () => {
     );
     expect(stdout.trim()).toBe('function');
   });
+
+  it('replays an event through the bundle, in a child process with the stack’s environment, with the same result as the sources', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'bundle-replay-'));
+    try {
+      const fromBundle = await replay('--bundle', assembly.directory, '--json', '--out', out);
+      const bundled = readFileSync(join(out, `${INBOUND_ID}.rewritten.eml`));
+      const fromSources = await replay('--json', '--out', out);
+      const summary = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+
+      expect(fromBundle.code).toBe(0);
+      expect(summary(fromBundle.stdout)).toMatchObject({
+        outcome: { kind: 'rewritten', detail: 'rewritten' },
+        rules: ['Warn about external senders'],
+      });
+      expect(summary(fromBundle.stdout).actions).toEqual(summary(fromSources.stdout).actions);
+      expect(bundled.equals(readFileSync(join(out, `${INBOUND_ID}.rewritten.eml`)))).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('fails its cold start with the configuration error when the bucket is missing', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, AWS_REGION: 'eu-west-1' };

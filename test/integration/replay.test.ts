@@ -1,24 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { topHeader } from '../helpers/mime';
+import { ROOT, replay } from '../helpers/replay-cli';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const INBOUND_ID = '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5d';
-
-async function replay(...args: string[]) {
-  return run(TSX, ['local/replay.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, AWS_REGION: '' },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
-}
 
 describe('npm run replay', () => {
   let out: string;
@@ -153,6 +139,17 @@ describe('npm run replay', () => {
     ],
     ['an event without a message', ['EVENT_WITHOUT_MESSAGE'], 'replay: message file'],
     ['an event that is not JSON', ['NOT_JSON'], 'is not JSON'],
+    [
+      'a bundle folder that does not exist',
+      ['--bundle', 'no-such-cdk.out'],
+      'replay: no-such-cdk.out does not exist: run `npm run synth` first',
+    ],
+    ['an unknown simulation', ['--simulate', 'flood'], 'replay: --simulate takes frozen,'],
+    [
+      'a policy given with a bundle',
+      ['--bundle', 'cdk.out', '--policy', 'policy/policy.json'],
+      'replay: --policy cannot change a bundle',
+    ],
   ])('fails with one clear line and exit code 1 on %s', async (_case, args, message) => {
     const paths: Record<string, string> = {
       EVENT_WITHOUT_MESSAGE: join(out, 'event.json'),

@@ -2,6 +2,7 @@ import { DEFAULTS, readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
 import { ConfigError } from '../../lambda/errors';
 import { objectKeyFor } from '../../lambda/object-key';
+import { localEnvironment } from '../../local/deployed-function';
 
 describe('readConfig', () => {
   it('fills the defaults when only the bucket is set', () => {
@@ -42,5 +43,19 @@ describe('objectKeyFor', () => {
     expect(key).toMatch(/^rewritten\/sha256-[0-9a-f]{64}$/);
     expect(objectKeyFor('rewritten/', 'abc_def.123')).toBe(key);
     expect(key).toMatch(/^[a-zA-Z0-9\-/]*$/);
+  });
+});
+
+describe('the deployed function’s environment, for replay --bundle', () => {
+  it('fills in the bucket and keeps the stack’s own values', () => {
+    expect(
+      localEnvironment({ [ENV.bucket]: { Ref: 'MessageBucket' }, NODE_OPTIONS: '--x' }, 'local'),
+    ).toEqual({ [ENV.bucket]: 'local', NODE_OPTIONS: '--x' });
+  });
+
+  it('names a variable that only a deployment could resolve', () => {
+    expect(() => localEnvironment({ TOPIC: { Ref: 'Alarms' } }, 'local')).toThrow(
+      'the stack sets TOPIC from {"Ref":"Alarms"}, which replay cannot resolve',
+    );
   });
 });
