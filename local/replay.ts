@@ -1,6 +1,6 @@
 /**
  * `npm run replay -- [event.json] [--message file.eml] [--policy file.json] [--out dir] [--json]
- *   [--simulate frozen|rejected|not-found|throttled|slow] [--bundle cdk.out]`
+ *   [--simulate frozen|rejected|not-found|throttled|slow] [--bundle cdk.out] [--preview]`
  *
  * Runs the real handler (lambda/handler.ts, with the production SDK clients and settings) on a
  * saved sync-rule event, against a local S3 server and the Message Flow emulator over HTTP, then
@@ -24,6 +24,7 @@ import { type LocalServices, sdkEnvironment, startLocalServices } from './local-
 import { describeChanges, type MessageChanges } from './message-diff';
 import { THROTTLING } from './message-flow-emulator';
 import { readPolicyFile, UsageError } from './policy-file';
+import { previewPage } from './preview';
 
 /** Service behaviours `--simulate` can ask the emulator for. */
 const SIMULATIONS: Record<string, (services: LocalServices, messageId: string) => void> = {
@@ -52,6 +53,8 @@ interface ReplayOptions {
   policyPath?: string;
   /** A synthesized cloud assembly whose bundle runs instead of the TypeScript sources. */
   bundleDir?: string;
+  /** Also write an HTML page with both messages side by side. */
+  preview: boolean;
   outDir: string;
   json: boolean;
 }
@@ -67,6 +70,7 @@ function parseOptions(argv: string[]): ReplayOptions {
       json: { type: 'boolean', default: false },
       simulate: { type: 'string' },
       bundle: { type: 'string' },
+      preview: { type: 'boolean', default: false },
     },
   });
   if (positionals.length > 1) throw new UsageError('give at most one event file');
@@ -82,6 +86,7 @@ function parseOptions(argv: string[]): ReplayOptions {
     policyPath: values.policy,
     outDir: values.out ?? 'replay-out',
     json: values.json ?? false,
+    preview: values.preview ?? false,
     ...(values.simulate ? { simulate: values.simulate } : {}),
     ...(values.bundle ? { bundleDir: values.bundle } : {}),
   };
@@ -153,7 +158,7 @@ interface ReplaySummary {
   outcome: { kind: 'rewritten' | 'unchanged' | 'failed'; detail: string; reason?: string };
   rules: string[];
   timeMs: number;
-  files: { original: string; rewritten?: string };
+  files: { original: string; rewritten?: string; preview?: string };
   changes?: MessageChanges;
 }
 
@@ -219,6 +224,11 @@ async function replay(options: ReplayOptions): Promise<void> {
       writeFileSync(summary.files.rewritten, update.content);
       summary.changes = await describeChanges(original, update.content);
     }
+    if (options.preview) {
+      summary.files.preview = join(options.outDir, `${messageId}.preview.html`);
+      const page = await previewPage(original, update?.content, summary.changes?.headers ?? []);
+      writeFileSync(summary.files.preview, page);
+    }
     if (options.json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
       return;
@@ -233,6 +243,7 @@ async function replay(options: ReplayOptions): Promise<void> {
       ...(summary.changes ? describeMessageChanges(summary.changes) : []),
       `Original:  ${summary.files.original}`,
       ...(summary.files.rewritten ? [`Rewritten: ${summary.files.rewritten}`] : []),
+      ...(summary.files.preview ? [`Preview:   ${summary.files.preview}`] : []),
     ];
     console.log(lines.join('\n'));
   } finally {

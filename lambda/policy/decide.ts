@@ -1,3 +1,4 @@
+import { escapeHtml } from '../html-escape';
 import type { ContentPlan } from '../rewrite/rewrite-rules';
 import type { WorkMailRunLambdaEvent, WorkMailSyncResponse } from '../workmail';
 import { applicableRules, type MessageFacts } from './evaluate';
@@ -22,14 +23,6 @@ export interface TemplateValues {
   date: string;
 }
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
 function fill(template: string, values: TemplateValues, encode: (value: string) => string): string {
   return template.replace(
     /\{\{(sender|recipientDomain|date)\}\}/g,
@@ -46,7 +39,7 @@ function withoutControlCharacters(value: string): string {
 }
 
 const asText = (value: string) => value;
-const asHtml = (value: string) => value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+const asHtml = escapeHtml;
 
 export function templateValues(
   event: WorkMailRunLambdaEvent,

@@ -120,6 +120,17 @@ describe('npm run replay', () => {
     });
   });
 
+  it('writes the side-by-side preview page with --preview and lists it in --json', async () => {
+    const { code, stdout } = await replay('--preview', '--json', '--out', out);
+
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(summary.files.preview).toBe(join(out, `${INBOUND_ID}.preview.html`));
+    const page = readFileSync(summary.files.preview, 'utf8');
+    expect(page).toContain('[EXTERNAL] Quarterly figures');
+    expect(page.match(/<iframe sandbox=""/g)).toHaveLength(2);
+  });
+
   it('takes the message from --message', async () => {
     const { code, stdout } = await replay(
       '--message',

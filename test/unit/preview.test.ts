@@ -1,0 +1,71 @@
+import { Parser } from 'htmlparser2';
+import { PREVIEW_CSP, previewPage } from '../../local/preview';
+
+interface Tag {
+  name: string;
+  attribs: Record<string, string>;
+}
+
+/** Every element of the page, as an HTML parser sees it. */
+function elements(page: string): Tag[] {
+  const found: Tag[] = [];
+  const parser = new Parser({ onopentag: (name, attribs) => found.push({ name, attribs }) });
+  parser.end(page);
+  return found;
+}
+
+const HOSTILE = Buffer.from(
+  [
+    'From: a@partner.example',
+    'Subject: Offer',
+    'Content-Type: multipart/alternative; boundary=b',
+    '',
+    '--b',
+    'Content-Type: text/plain',
+    '',
+    'Plain <offer> & more',
+    '--b',
+    'Content-Type: text/html',
+    '',
+    '<html><body onload="steal()"><script>steal()</script><img src="https://tracker.example/p.gif">"Quoted" offer</body></html>',
+    '--b--',
+    '',
+  ].join('\r\n'),
+);
+const REWRITTEN = Buffer.from(
+  HOSTILE.toString()
+    .replace('Subject: Offer', 'Subject: [EXTERNAL] Offer')
+    .replace('<body onload="steal()">', '<body onload="steal()"><div>EXTERNAL SENDER</div>'),
+);
+
+describe('the replay preview page', () => {
+  it('shows both messages and the changed headers, with the mail’s HTML unable to run or load anything', async () => {
+    const page = await previewPage(HOSTILE, REWRITTEN, [
+      { change: 'changed', name: 'Subject', before: 'Offer', after: '[EXTERNAL] Offer' },
+    ]);
+    const all = elements(page);
+    const frames = all.filter((e) => e.name === 'iframe');
+
+    // The page itself has no script, no remote reference, and forbids both to its frames.
+    expect(all.filter((e) => e.name === 'script')).toEqual([]);
+    expect(all.some((e) => Object.keys(e.attribs).some((a) => a.startsWith('on')))).toBe(false);
+    expect(all.some((e) => e.attribs.src !== undefined)).toBe(false);
+    expect(
+      all.find((e) => e.attribs['http-equiv'] === 'Content-Security-Policy')?.attribs.content,
+    ).toBe(PREVIEW_CSP);
+    expect(PREVIEW_CSP).toContain("default-src 'none'");
+    // Each HTML body sits in a frame with an empty sandbox: no scripts, an opaque origin.
+    expect(frames).toHaveLength(2);
+    for (const frame of frames) expect(frame.attribs.sandbox).toBe('');
+    expect(frames[0]?.attribs.srcdoc).toContain('<script>steal()</script>');
+    expect(frames[1]?.attribs.srcdoc).toContain('<div>EXTERNAL SENDER</div>');
+    expect(page).toContain('Plain &lt;offer&gt; &amp; more');
+    expect(page).toContain('[EXTERNAL] Offer');
+  });
+
+  it('says so when the message was not changed', async () => {
+    const page = await previewPage(HOSTILE, undefined, []);
+    expect(page).toContain('(the message was not changed)');
+    expect(page).toContain('(no header changed)');
+  });
+});
