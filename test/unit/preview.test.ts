@@ -1,5 +1,6 @@
 import { Parser } from 'htmlparser2';
 import { PREVIEW_CSP, previewPage } from '../../local/preview';
+import { HOSTILE, REWRITTEN } from '../helpers/preview-fixtures';
 
 interface Tag {
   name: string;
@@ -13,30 +14,6 @@ function elements(page: string): Tag[] {
   parser.end(page);
   return found;
 }
-
-const HOSTILE = Buffer.from(
-  [
-    'From: a@partner.example',
-    'Subject: Offer',
-    'Content-Type: multipart/alternative; boundary=b',
-    '',
-    '--b',
-    'Content-Type: text/plain',
-    '',
-    'Plain <offer> & more',
-    '--b',
-    'Content-Type: text/html',
-    '',
-    '<html><body onload="steal()"><script>steal()</script><img src="https://tracker.example/p.gif">"Quoted" offer</body></html>',
-    '--b--',
-    '',
-  ].join('\r\n'),
-);
-const REWRITTEN = Buffer.from(
-  HOSTILE.toString()
-    .replace('Subject: Offer', 'Subject: [EXTERNAL] Offer')
-    .replace('<body onload="steal()">', '<body onload="steal()"><div>EXTERNAL SENDER</div>'),
-);
 
 describe('the replay preview page', () => {
   it('shows both messages and the changed headers, with the mail’s HTML unable to run or load anything', async () => {
@@ -57,7 +34,9 @@ describe('the replay preview page', () => {
     // Each HTML body sits in a frame with an empty sandbox: no scripts, an opaque origin.
     expect(frames).toHaveLength(2);
     for (const frame of frames) expect(frame.attribs.sandbox).toBe('');
-    expect(frames[0]?.attribs.srcdoc).toContain('<script>steal()</script>');
+    expect(frames[0]?.attribs.srcdoc).toContain(
+      '<script>document.body.setAttribute("data-ran", "yes")</script>',
+    );
     expect(frames[1]?.attribs.srcdoc).toContain('<div>EXTERNAL SENDER</div>');
     expect(page).toContain('Plain &lt;offer&gt; &amp; more');
     expect(page).toContain('[EXTERNAL] Offer');

@@ -1,0 +1,57 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { previewPage } from '../../local/preview';
+import { HOSTILE, REWRITTEN } from '../helpers/preview-fixtures';
+
+// Debian's chromium (`.ci/run` installs it); browser downloads do not work here.
+const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find(
+  (path): path is string => !!path && existsSync(path),
+);
+if (!CHROMIUM) {
+  console.warn('No Chromium found (apt-get install chromium, or set CHROMIUM_PATH): skipped.');
+}
+
+(CHROMIUM ? describe : describe.skip)('the replay preview in headless Chromium', () => {
+  let browser: Browser;
+  let out: string;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    out = mkdtempSync(join(tmpdir(), 'preview-'));
+  });
+
+  afterAll(async () => {
+    await browser.close();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('renders both messages with the banner, runs none of the mail’s script, loads nothing remote', async () => {
+    // Arrange
+    const file = join(out, 'preview.html');
+    writeFileSync(file, await previewPage(HOSTILE, REWRITTEN, []));
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
+
+    // Act
+    await page.goto(pathToFileURL(file).href);
+    const screenshot = await page.screenshot({ fullPage: true, path: join(out, 'preview.png') });
+
+    // Assert
+    const frames = page.frames().slice(1);
+    expect(frames).toHaveLength(2);
+    for (const frame of frames) {
+      expect(await frame.locator('body').getAttribute('data-ran')).toBeNull();
+      await expect(frame.getByText('"Quoted" offer').isVisible()).resolves.toBe(true);
+    }
+    await expect(frames[1]?.getByText('EXTERNAL SENDER').isVisible()).resolves.toBe(true);
+    await expect(frames[0]?.getByText('EXTERNAL SENDER').count()).resolves.toBe(0);
+    expect(requests.filter((url) => !url.startsWith('file:'))).toEqual([]);
+    // A PNG of the whole page, as wide as the viewport.
+    expect(screenshot.subarray(1, 4).toString()).toBe('PNG');
+    expect(screenshot.readUInt32BE(16)).toBe(page.viewportSize()?.width);
+  }, 30_000);
+});
