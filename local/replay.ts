@@ -1,6 +1,6 @@
 /**
  * `npm run replay -- [event.json] [--message file.eml] [--policy file.json] [--out dir] [--json]
- *   [--simulate frozen|rejected|not-found|throttled|slow] [--bundle cdk.out] [--preview]`
+ *   [--simulate frozen|rejected|not-found|throttled|slow] [--bundle cdk.out] [--preview] [--aws]`
  *
  * Runs the real handler (lambda/handler.ts, with the production SDK clients and settings) on a
  * saved sync-rule event, against a local S3 server and the Message Flow emulator over HTTP, then
@@ -8,11 +8,15 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
+import { sdkMessageFlow } from '../lambda/aws-adapters';
+import { createAwsClients } from '../lambda/aws-clients';
 import { ENV } from '../lambda/env-names';
 import { ConfigError } from '../lambda/errors';
 import { bundledPolicy } from '../lambda/policy/bundled-policy';
 import { PolicyError } from '../lambda/policy/load-policy';
+import type { Policy } from '../lambda/policy/schema';
 import { productionRule } from '../lambda/production';
 import type { RuleResult } from '../lambda/run-rule';
 import type { WorkMailSyncResponse } from '../lambda/workmail';
@@ -25,6 +29,7 @@ import { describeChanges, type MessageChanges } from './message-diff';
 import { THROTTLING } from './message-flow-emulator';
 import { readPolicyFile, UsageError } from './policy-file';
 import { previewPage } from './preview';
+import { readOnlyPorts } from './read-only-ports';
 
 /** Service behaviours `--simulate` can ask the emulator for. */
 const SIMULATIONS: Record<string, (services: LocalServices, messageId: string) => void> = {
@@ -55,6 +60,8 @@ interface ReplayOptions {
   bundleDir?: string;
   /** Also write an HTML page with both messages side by side. */
   preview: boolean;
+  /** Read the message from real AWS (the user's credentials); change nothing there. */
+  aws: boolean;
   outDir: string;
   json: boolean;
 }
@@ -71,9 +78,13 @@ function parseOptions(argv: string[]): ReplayOptions {
       simulate: { type: 'string' },
       bundle: { type: 'string' },
       preview: { type: 'boolean', default: false },
+      aws: { type: 'boolean', default: false },
     },
   });
   if (positionals.length > 1) throw new UsageError('give at most one event file');
+  if (values.aws && (values.bundle || values.simulate || values.message)) {
+    throw new UsageError('--aws reads the message from AWS: no --bundle, --simulate or --message');
+  }
   if (values.bundle && values.policy) {
     throw new UsageError('--policy cannot change a bundle: its policy was built into it');
   }
@@ -87,6 +98,7 @@ function parseOptions(argv: string[]): ReplayOptions {
     outDir: values.out ?? 'replay-out',
     json: values.json ?? false,
     preview: values.preview ?? false,
+    aws: values.aws ?? false,
     ...(values.simulate ? { simulate: values.simulate } : {}),
     ...(values.bundle ? { bundleDir: values.bundle } : {}),
   };
@@ -187,12 +199,22 @@ function runBundle(assemblyDir: string, services: LocalServices, payload: unknow
   return invokeBundle(deployed, environment, payload, WORKMAIL_ANSWER_LIMIT_MS);
 }
 
-async function replay(options: ReplayOptions): Promise<void> {
-  // Lambda runs Node 22 or 24; this notice only concerns the Node 20 used locally.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { payload, messageId } = readEvent(options.eventPath);
+/** One replay's run: the rule's result, the message it read, and what it put (if it did). */
+interface ReplayRun {
+  result: RuleResult;
+  original: Buffer;
+  rewritten?: Buffer;
+  timeMs: number;
+}
+
+/** Against the local S3 server and the Message Flow emulator, over HTTP. */
+async function runLocally(
+  options: ReplayOptions,
+  payload: unknown,
+  messageId: string,
+  policy: Policy,
+): Promise<ReplayRun> {
   const original = readMessage(options.messagePath ?? messagePathFor(messageId));
-  const policy = options.policyPath ? readPolicyFile(options.policyPath) : bundledPolicy();
   const services = await startLocalServices();
   try {
     services.emulator.addMessage(messageId, original);
@@ -205,50 +227,89 @@ async function replay(options: ReplayOptions): Promise<void> {
         await productionRule(process.env, policy)
           .run(payload, localContext())
           .catch((error: Error) => thrownResult(error.name));
-    const summary: ReplaySummary = {
-      actions: result.response.actions,
-      outcome: {
-        kind: outcomeKind(result),
-        detail: result.outcome,
-        ...(result.reason ? { reason: result.reason } : {}),
-      },
-      rules: result.rules ?? [],
-      timeMs: Date.now() - started,
-      files: { original: join(options.outDir, `${messageId}.original.eml`) },
-    };
-    mkdirSync(options.outDir, { recursive: true });
-    writeFileSync(summary.files.original, original);
-    const update = services.emulator.updates.at(-1);
-    if (update) {
-      summary.files.rewritten = join(options.outDir, `${messageId}.rewritten.eml`);
-      writeFileSync(summary.files.rewritten, update.content);
-      summary.changes = await describeChanges(original, update.content);
-    }
-    if (options.preview) {
-      summary.files.preview = join(options.outDir, `${messageId}.preview.html`);
-      const page = await previewPage(original, update?.content, summary.changes?.headers ?? []);
-      writeFileSync(summary.files.preview, page);
-    }
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify(summary)}\n`);
-      return;
-    }
-    const lines = [
-      '',
-      `Replayed ${relative(process.cwd(), options.eventPath) || basename(options.eventPath)} in ${summary.timeMs} ms`,
-      `Rules that applied: ${summary.rules.length ? summary.rules.join('; ') : 'none'}`,
-      'Actions:',
-      ...describeActions(result.response),
-      `Outcome: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}${update ? ', PutRawMessageContent was called' : ''}`,
-      ...(summary.changes ? describeMessageChanges(summary.changes) : []),
-      `Original:  ${summary.files.original}`,
-      ...(summary.files.rewritten ? [`Rewritten: ${summary.files.rewritten}`] : []),
-      ...(summary.files.preview ? [`Preview:   ${summary.files.preview}`] : []),
-    ];
-    console.log(lines.join('\n'));
+    const rewritten = services.emulator.updates.at(-1)?.content;
+    return { result, original, timeMs: Date.now() - started, ...(rewritten ? { rewritten } : {}) };
   } finally {
     await services.close();
   }
+}
+
+/**
+ * Against real AWS, read-only: the user's credentials and region, a message under 24 hours old.
+ * The real Get; the rewritten message stays on this machine and no Put is made.
+ */
+async function runAgainstAws(payload: unknown, messageId: string, policy: Policy) {
+  const clients = createAwsClients();
+  const original = await buffer(
+    (await sdkMessageFlow(clients.messageFlow).getRawMessage(messageId)).body,
+  );
+  const readOnly = readOnlyPorts(sdkMessageFlow(clients.messageFlow));
+  const rule = productionRule({ [ENV.bucket]: 'read-only-replay' }, policy, (deps) => ({
+    ...deps,
+    messageFlow: readOnly.messageFlow,
+    store: readOnly.store,
+  }));
+  const started = Date.now();
+  const result = await rule
+    .run(payload, localContext())
+    .catch((error: Error) => thrownResult(error.name));
+  const rewritten = readOnly.wouldPut();
+  return { result, original, timeMs: Date.now() - started, ...(rewritten ? { rewritten } : {}) };
+}
+
+async function replay(options: ReplayOptions): Promise<void> {
+  // Lambda runs Node 22 or 24; this notice only concerns the Node 20 used locally.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { payload, messageId } = readEvent(options.eventPath);
+  const policy = options.policyPath ? readPolicyFile(options.policyPath) : bundledPolicy();
+  const { result, original, rewritten, timeMs } = options.aws
+    ? await runAgainstAws(payload, messageId, policy)
+    : await runLocally(options, payload, messageId, policy);
+  const summary: ReplaySummary = {
+    actions: result.response.actions,
+    outcome: {
+      kind: outcomeKind(result),
+      detail: result.outcome,
+      ...(result.reason ? { reason: result.reason } : {}),
+    },
+    rules: result.rules ?? [],
+    timeMs,
+    files: { original: join(options.outDir, `${messageId}.original.eml`) },
+  };
+  mkdirSync(options.outDir, { recursive: true });
+  writeFileSync(summary.files.original, original);
+  if (rewritten) {
+    summary.files.rewritten = join(options.outDir, `${messageId}.rewritten.eml`);
+    writeFileSync(summary.files.rewritten, rewritten);
+    summary.changes = await describeChanges(original, rewritten);
+  }
+  if (options.preview) {
+    summary.files.preview = join(options.outDir, `${messageId}.preview.html`);
+    writeFileSync(
+      summary.files.preview,
+      await previewPage(original, rewritten, summary.changes?.headers ?? []),
+    );
+  }
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  const put = options.aws
+    ? ', PutRawMessageContent would be called (read-only: not made)'
+    : ', PutRawMessageContent was called';
+  const lines = [
+    '',
+    `Replayed ${relative(process.cwd(), options.eventPath) || basename(options.eventPath)} in ${summary.timeMs} ms${options.aws ? ' against AWS, read-only' : ''}`,
+    `Rules that applied: ${summary.rules.length ? summary.rules.join('; ') : 'none'}`,
+    'Actions:',
+    ...describeActions(result.response),
+    `Outcome: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}${rewritten ? put : ''}`,
+    ...(summary.changes ? describeMessageChanges(summary.changes) : []),
+    `Original:  ${summary.files.original}`,
+    ...(summary.files.rewritten ? [`Rewritten: ${summary.files.rewritten}`] : []),
+    ...(summary.files.preview ? [`Preview:   ${summary.files.preview}`] : []),
+  ];
+  console.log(lines.join('\n'));
 }
 
 // Inside the promise, so that a usage error in the arguments gets the same one-line report.

@@ -1,8 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { sdkEnvironment, startLocalServices } from '../../local/local-services';
 import { topHeader } from '../helpers/mime';
-import { ROOT, replay } from '../helpers/replay-cli';
+import { ROOT, replay, replayWithEnv } from '../helpers/replay-cli';
 
 const INBOUND_ID = '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5d';
 
@@ -131,6 +133,40 @@ describe('npm run replay', () => {
     expect(page.match(/<iframe sandbox=""/g)).toHaveLength(2);
   });
 
+  it('--aws reads the message through the SDK’s own configuration and changes nothing there', async () => {
+    // "AWS" here is the emulator and S3, reached as any AWS endpoint is: through the environment.
+    const services = await startLocalServices();
+    try {
+      services.emulator.addMessage(
+        INBOUND_ID,
+        readFileSync(join(ROOT, 'events', 'messages', `${INBOUND_ID}.eml`)),
+      );
+
+      const { code, stdout } = await replayWithEnv(
+        sdkEnvironment(services.overrides),
+        '--aws',
+        '--json',
+        '--out',
+        out,
+      );
+
+      expect(code).toBe(0);
+      const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+      expect(summary.outcome).toMatchObject({ kind: 'rewritten', detail: 'rewritten' });
+      expect(topHeader(readFileSync(summary.files.rewritten), 'Subject')).toBe(
+        '[EXTERNAL] Quarterly figures',
+      );
+      // Read-only: no Put, and nothing uploaded.
+      expect(services.emulator.updates).toEqual([]);
+      const listed = await services.clients.s3.send(
+        new ListObjectsV2Command({ Bucket: services.bucket }),
+      );
+      expect(listed.KeyCount).toBe(0);
+    } finally {
+      await services.close();
+    }
+  });
+
   it('takes the message from --message', async () => {
     const { code, stdout } = await replay(
       '--message',
@@ -156,6 +192,7 @@ describe('npm run replay', () => {
       'replay: no-such-cdk.out does not exist: run `npm run synth` first',
     ],
     ['an unknown simulation', ['--simulate', 'flood'], 'replay: --simulate takes frozen,'],
+    ['--aws with --simulate', ['--aws', '--simulate', 'frozen'], 'replay: --aws reads the message'],
     [
       'a policy given with a bundle',
       ['--bundle', 'cdk.out', '--policy', 'policy/policy.json'],
