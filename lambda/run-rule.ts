@@ -165,12 +165,10 @@ async function rewriteAndPut(
   signal.addEventListener('abort', () => message.body.destroy(signal.reason as Error), {
     once: true,
   });
-  let decision: Decision | undefined;
   const rewrite = startRewrite(message.body, {
     marker: { header: policy.markerHeader, value: event.invocationId },
-    plan: policyPlan(policy, event, message.size, (d) => {
-      decision = d;
-      progress.decision = d;
+    plan: policyPlan(policy, event, message.size, (decision) => {
+      progress.decision = decision;
     }),
   });
   const head = await rewrite.head.catch(async (error: unknown) => {
@@ -178,7 +176,8 @@ async function rewriteAndPut(
     await rewrite.done.catch(() => undefined);
     throw error;
   });
-  const { rules, content, response, fallback } = decision as Decision;
+  // The plan has run once the head is read: the decision is there.
+  const { rules, content, response, fallback } = progress.decision as Decision;
   const fields = { ...eventFields(event), rules };
   if (head.alreadyRewritten || !changesContent(content)) {
     // Nothing to upload: a retry after our own Put, or a message the policy leaves as it is.

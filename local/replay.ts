@@ -8,7 +8,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { buffer } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { sdkMessageFlow } from '../lambda/aws-adapters';
 import { createAwsClients } from '../lambda/aws-clients';
@@ -239,11 +238,7 @@ async function runLocally(
  * The real Get; the rewritten message stays on this machine and no Put is made.
  */
 async function runAgainstAws(payload: unknown, messageId: string, policy: Policy) {
-  const clients = createAwsClients();
-  const original = await buffer(
-    (await sdkMessageFlow(clients.messageFlow).getRawMessage(messageId)).body,
-  );
-  const readOnly = readOnlyPorts(sdkMessageFlow(clients.messageFlow));
+  const readOnly = readOnlyPorts(sdkMessageFlow(createAwsClients().messageFlow));
   const rule = productionRule({ [ENV.bucket]: 'read-only-replay' }, policy, (deps) => ({
     ...deps,
     messageFlow: readOnly.messageFlow,
@@ -253,8 +248,10 @@ async function runAgainstAws(payload: unknown, messageId: string, policy: Policy
   const result = await rule
     .run(payload, localContext())
     .catch((error: Error) => thrownResult(error.name));
+  const timeMs = Date.now() - started;
   const rewritten = readOnly.wouldPut();
-  return { result, original, timeMs: Date.now() - started, ...(rewritten ? { rewritten } : {}) };
+  const original = await readOnly.original(messageId);
+  return { result, original, timeMs, ...(rewritten ? { rewritten } : {}) };
 }
 
 async function replay(options: ReplayOptions): Promise<void> {
