@@ -4,8 +4,7 @@ import {
   GetRawMessageContentCommand,
   WorkMailMessageFlowClient,
 } from '@aws-sdk/client-workmailmessageflow';
-
-const ROOT = join(__dirname, '..', '..');
+import { ROOT } from '../helpers/replay-cli';
 
 describe('npm run emulator', () => {
   it('serves the saved messages to any SDK pointed at the printed environment, until stopped', async () => {

@@ -2,19 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { loadEvent } from '../../local/events';
+import { ROOT, replay } from '../helpers/replay-cli';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const INBOUND = loadInbound();
-
-function loadInbound() {
-  return JSON.parse(readFileSync(join(ROOT, 'events', 'inbound.json'), 'utf8')) as {
-    messageId: string;
-    invocationId: string;
-  };
-}
+const INBOUND = loadEvent('inbound.json');
 
 function rewriteCli(
   args: string[],
@@ -45,7 +37,7 @@ describe('npm run rewrite', () => {
 
   it('writes the same bytes as replay for the same event, with no AWS client', async () => {
     const message = join(ROOT, 'events', 'messages', `${INBOUND.messageId}.eml`);
-    await run(TSX, ['local/replay.ts', '--out', out], { cwd: ROOT });
+    expect((await replay('--out', out)).code).toBe(0);
 
     const { code, stdout, stderr } = await rewriteCli(
       [

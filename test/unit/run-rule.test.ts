@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
 import type { MessageFlow, MessageStore } from '../../lambda/ports';
-import { runRule } from '../../lambda/run-rule';
+import { type RuleDeps, runRule } from '../../lambda/run-rule';
 import { loadEvent } from '../../local/events';
 import { readFixture } from '../helpers/mime';
 import { testPolicy } from '../helpers/policies';
@@ -21,6 +21,20 @@ function flowServing(source: () => Readable): MessageFlow & { puts: number } {
       this.puts++;
     },
   };
+}
+
+/** A store that reads the whole upload and keeps nothing. */
+const drainingStore: MessageStore = {
+  async put(key, body) {
+    for await (const _ of body) {
+      // drain
+    }
+    return { bucket: 'unit-bucket', key };
+  },
+};
+
+function ruleDeps(messageFlow: MessageFlow, store: MessageStore, log: RecordingLog): RuleDeps {
+  return { messageFlow, store, config, policy: testPolicy(), log, now: Date.now };
 }
 
 describe('runRule failure paths', () => {
@@ -49,14 +63,7 @@ describe('runRule failure paths', () => {
     const log = new RecordingLog();
 
     // Act
-    const outcome = runRule(event, {
-      messageFlow: flow,
-      store,
-      config,
-      policy: testPolicy(),
-      log,
-      now: Date.now,
-    });
+    const outcome = runRule(event, ruleDeps(flow, store, log));
 
     // Assert
     await expect(outcome).rejects.toBe(slowDown);
@@ -76,26 +83,9 @@ describe('runRule failure paths', () => {
         },
       });
     const flow = flowServing(source);
-    const store: MessageStore = {
-      async put(key, body) {
-        for await (const _ of body) {
-          // drain
-        }
-        return { bucket: 'unit-bucket', key };
-      },
-    };
     const log = new RecordingLog();
 
-    await expect(
-      runRule(event, {
-        messageFlow: flow,
-        store,
-        config,
-        policy: testPolicy(),
-        log,
-        now: Date.now,
-      }),
-    ).rejects.toThrow();
+    await expect(runRule(event, ruleDeps(flow, drainingStore, log))).rejects.toThrow();
 
     expect(log.entries.at(-1)?.attributes).toMatchObject({
       outcome: 'retry',
@@ -106,15 +96,6 @@ describe('runRule failure paths', () => {
 });
 
 describe('runRule at the deadline and around it', () => {
-  const drainingStore: MessageStore = {
-    async put(key, body) {
-      for await (const _ of body) {
-        // drain
-      }
-      return { bucket: 'unit-bucket', key };
-    },
-  };
-
   // No real service answers "frozen" at the very moment the budget runs out: a fake Put does.
   it.each([
     ['MessageFrozen', 400, 'message-frozen'],
@@ -136,7 +117,7 @@ describe('runRule at the deadline and around it', () => {
 
       const result = await runRule(
         event,
-        { messageFlow, store: drainingStore, config, policy: testPolicy(), log, now: Date.now },
+        ruleDeps(messageFlow, drainingStore, log),
         // 600 ms left, less the reply margin: the budget runs out during the Put.
         { getRemainingTimeInMillis: () => 600 },
       );
@@ -150,17 +131,12 @@ describe('runRule at the deadline and around it', () => {
     const log = new RecordingLog();
 
     const result = await runRule(event, {
-      messageFlow: flow,
-      store: drainingStore,
-      config,
-      policy: testPolicy(),
-      log,
+      ...ruleDeps(flow, drainingStore, log),
       metrics: {
         record() {
           throw new Error('stdout closed');
         },
       },
-      now: Date.now,
     });
 
     expect(result.outcome).toBe('rewritten');
