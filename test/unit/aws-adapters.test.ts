@@ -1,6 +1,9 @@
+import { PassThrough } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { WorkMailMessageFlowClient } from '@aws-sdk/client-workmailmessageflow';
-import { sdkMessageFlow } from '../../lambda/aws-adapters';
+import { s3MessageStore, sdkMessageFlow } from '../../lambda/aws-adapters';
 import { MissingMessageBodyError } from '../../lambda/errors';
+import { OutOfTimeError } from '../../lambda/time-budget';
 
 describe('sdkMessageFlow', () => {
   it('fails with MissingMessageBodyError when the Get output has no body', async () => {
@@ -11,5 +14,23 @@ describe('sdkMessageFlow', () => {
     await expect(sdkMessageFlow(client).getRawMessage('msg-1')).rejects.toThrow(
       MissingMessageBodyError,
     );
+  });
+});
+
+describe('s3MessageStore', () => {
+  it('refuses to start an upload once the budget has run out, and reads nothing', async () => {
+    // An aborted signal never calls a listener added later: the check must come first.
+    const client = {
+      send: async () => {
+        throw new Error('no request may be sent');
+      },
+    } as unknown as S3Client;
+    const body = new PassThrough();
+    const signal = AbortSignal.abort(new OutOfTimeError('the budget ran out'));
+
+    await expect(s3MessageStore(client, 'bucket').put('key', body, signal)).rejects.toThrow(
+      'the budget ran out',
+    );
+    expect(body.readableFlowing).toBeNull();
   });
 });

@@ -147,3 +147,25 @@ describe('runRule at the deadline and around it', () => {
     });
   });
 });
+
+describe('runRule when the budget runs out during the Get', () => {
+  it('stops reading a body that arrives after the deadline, and answers with the fallback', async () => {
+    // A Get that answers only once the budget is gone, with a body that never ends by itself.
+    const body = new Readable({ read() {} });
+    const messageFlow: MessageFlow = {
+      getRawMessage: (_id, signal) =>
+        new Promise((resolve) => signal?.addEventListener('abort', () => resolve({ body }))),
+      putRawMessage: async () => undefined,
+    };
+
+    const result = await runRule(event, ruleDeps(messageFlow, drainingStore, new RecordingLog()), {
+      getRemainingTimeInMillis: () => 600,
+    });
+
+    expect(result).toMatchObject({
+      outcome: 'delivered-unchanged-after-failure',
+      reason: 'out-of-time',
+    });
+    expect(body.destroyed).toBe(true);
+  });
+});
