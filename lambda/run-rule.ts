@@ -90,13 +90,15 @@ function reportFields(report: RewriteReport) {
     subject: report.subject,
     foreignMarkerRemoved: report.foreignMarkerRemoved,
     headersSet: report.headersSet,
+    headersRemoved: report.headersRemoved,
     lineEndingsFixed: report.lineEndingsFixed,
     parts: report.parts.map(
-      ({ part, contentType, change, added, reason, transferEncoding, charset }) => ({
+      ({ part, contentType, change, added, neutralised, reason, transferEncoding, charset }) => ({
         part,
         contentType,
         change,
         ...(added ? { added } : {}),
+        ...(neutralised ? { neutralised } : {}),
         ...(reason ? { reason } : {}),
         ...(transferEncoding ? { transferEncoding } : {}),
         ...(charset ? { charset } : {}),
@@ -111,6 +113,7 @@ function changedAnything(report: RewriteReport): boolean {
     report.subject === 'tagged' ||
     report.subject === 'added' ||
     report.headersSet.length > 0 ||
+    report.headersRemoved.length > 0 ||
     report.parts.some((part) => part.change === 'rewritten')
   );
 }

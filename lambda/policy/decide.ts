@@ -1,7 +1,7 @@
 import { escapeHtml } from '../html-escape';
 import type { ContentPlan } from '../rewrite/rewrite-rules';
 import type { WorkMailRunLambdaEvent, WorkMailSyncResponse } from '../workmail';
-import { applicableRules, type MessageFacts } from './evaluate';
+import { applicableRules, type MessageFacts, senderIsInternal } from './evaluate';
 import { buildResponse } from './response';
 import type { Fallback, Policy, PolicyRule } from './schema';
 
@@ -89,6 +89,22 @@ function contentOf(rules: readonly PolicyRule[], values: TemplateValues): Conten
   };
 }
 
+/**
+ * On inbound mail not proven internal, whatever of ours the message already carries was written by
+ * a stranger: the engine neutralises marks and adds its own afresh, and headers that a rule of
+ * the policy could set, but that no rule sets on this message, are removed (else a forged
+ * `X-Mail-Origin: internal` would pass for ours).
+ */
+function distrustStrangers(policy: Policy, facts: MessageFacts, content: ContentPlan): ContentPlan {
+  if (facts.direction !== 'INBOUND' || senderIsInternal(policy, facts) === true) return content;
+  const set = new Set(content.headers?.map(([name]) => name.toLowerCase()));
+  const owned = policy.rules.flatMap((rule) => Object.keys(rule.actions.headers ?? {}));
+  const removeHeaders = [...new Set(owned.map((name) => name.toLowerCase()))].filter(
+    (name) => !set.has(name),
+  );
+  return { ...content, untrusted: true, ...(removeHeaders.length ? { removeHeaders } : {}) };
+}
+
 /** Applies the policy to a message whose facts are known. */
 export function decide(
   policy: Policy,
@@ -99,7 +115,7 @@ export function decide(
   const rules = applicableRules(policy, facts);
   return {
     rules: rules.map((rule) => rule.name),
-    content: contentOf(rules, values),
+    content: distrustStrangers(policy, facts, contentOf(rules, values)),
     response: buildResponse(event, rules),
     fallback: rules.find((rule) => rule.fallback)?.fallback ?? policy.fallback,
   };

@@ -53,7 +53,7 @@ const bodyText = z.strictObject({
   html: multiLine
     .optional()
     .describe(
-      'For text/html bodies, inserted as given inside `<div data-mail-rewrite="…">`. An array is joined.',
+      'For text/html bodies, inserted as given inside `<div data-mail-rewrite-<token>="…">`. An array is joined.',
     ),
 });
 

@@ -2,7 +2,10 @@
 export interface BodyText {
   /** Plain text, for text/plain parts. Line breaks follow the part's. */
   text?: string;
-  /** HTML, for text/html parts; wrapped in `<div data-mail-rewrite="banner|footer">`. */
+  /**
+   * HTML, for text/html parts; wrapped in `<div data-mail-rewrite-<token>="banner|footer">`, the
+   * token derived from the marker value (see `html-marks.ts`).
+   */
   html?: string;
 }
 
@@ -16,6 +19,14 @@ export interface ContentPlan {
   footer?: BodyText;
   /** Headers to set on the message, replacing any of the same name. */
   headers?: readonly (readonly [name: string, value: string])[];
+  /** Headers to remove wherever they are in the top-level block (a stranger's copies of ours). */
+  removeHeaders?: readonly string[];
+  /**
+   * The message comes from outside the organization: whatever of this engine's marks it carries
+   * was written by a stranger. HTML marks are neutralised in every displayed HTML part, and a
+   * banner or footer already in place does not count: ours is added afresh.
+   */
+  untrusted?: boolean;
 }
 
 /** The message's top-level headers, as a plan reads them. */
@@ -55,6 +66,8 @@ export interface PartReport {
   change: 'rewritten' | 'already-present' | 'skipped';
   /** What was added to a rewritten part. */
   added?: ('banner' | 'footer')[];
+  /** Foreign copies of this engine's HTML mark renamed in the part (untrusted mail). */
+  neutralised?: number;
   /** Why a part was skipped, or a note on a rewritten one (no message text, only structure). */
   reason?: string;
   bytesBefore: number;
@@ -72,6 +85,8 @@ export interface RewriteReport {
   foreignMarkerRemoved: boolean;
   /** Planned headers that were missing or had another value, and were set. */
   headersSet: string[];
+  /** Headers (of `removeHeaders`) that were present and removed. */
+  headersRemoved: string[];
   parts: PartReport[];
   bytesIn: number;
   bytesOut: number;

@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Headers, MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
 import { BodySelector } from './body-selection';
+import { markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type {
   ContentPlan,
@@ -13,7 +14,7 @@ import { displayText, newSubjectLine, tagSubjectLine } from './subject-tag';
 
 import libmime = require('libmime');
 
-import { type BodyKind, insertIntoBody } from './text-insertion';
+import { type BodyKind, insertIntoBody, type Marks } from './text-insertion';
 import { decodeTransfer, encodeTransfer } from './transfer-encoding';
 
 /** Text parts larger than this pass unchanged, so memory stays bounded. */
@@ -75,6 +76,7 @@ export class RewriteStage extends Transform {
     subject: 'not-configured',
     foreignMarkerRemoved: false,
     headersSet: [],
+    headersRemoved: [],
     parts: [],
     bytesIn: 0,
     bytesOut: 0,
@@ -93,6 +95,7 @@ export class RewriteStage extends Transform {
   private readonly unclosed = new Map<MimeNode, Buffer>();
   private eol = '\r\n';
   private breakBeforeDelimiter = false;
+  private token: string | undefined;
 
   constructor(
     private readonly rules: RewriteRules,
@@ -236,6 +239,11 @@ export class RewriteStage extends Transform {
       return;
     }
     this.report.foreignMarkerRemoved = markers.length > 0;
+    for (const name of this.content.removeHeaders ?? []) {
+      if (!headers.hasHeader(name)) continue;
+      headers.remove(name);
+      this.report.headersRemoved.push(name);
+    }
     this.tagSubject(headers);
     for (const [name, text] of this.content.headers ?? []) {
       const value = headerValue(text);
@@ -326,11 +334,13 @@ export class RewriteStage extends Transform {
       banner: fragment.banner ? this.content.banner?.[kind] || undefined : undefined,
       footer: footer ? this.content.footer?.[kind] || undefined : undefined,
     };
-    if (!additions.banner && !additions.footer) {
-      this.pushPart(node, Buffer.concat(fragment.chunks, fragment.size));
+    const raw = Buffer.concat(fragment.chunks, fragment.size);
+    // Untrusted HTML is read even where nothing is added: a stranger's copy of our mark goes.
+    const neutralise = this.content.untrusted === true && kind === 'html';
+    if (!additions.banner && !additions.footer && !neutralise) {
+      this.pushPart(node, raw);
       return;
     }
-    const raw = Buffer.concat(fragment.chunks, fragment.size);
     const from = node.encoding || '';
     const decoded = decodeTransfer(raw, from);
     if (
@@ -344,18 +354,24 @@ export class RewriteStage extends Transform {
       decoded,
       { kind, charset: node.charset, flowed: node.flowed },
       additions,
+      this.marks(),
       this.eol,
     );
     if (!inserted.ok) {
-      this.releaseUnchanged({ ...fragment, chunks: [raw] }, inserted.reason);
+      // Only a banner or footer that could not be placed is worth a report.
+      if (additions.banner || additions.footer)
+        this.releaseUnchanged({ ...fragment, chunks: [raw] }, inserted.reason);
+      else this.pushPart(node, raw);
       return;
     }
-    if (inserted.added.length === 0) {
+    if (inserted.added.length === 0 && inserted.neutralised === 0) {
       this.pushPart(node, raw);
-      this.report.parts.push({
-        ...this.partReport(node, raw.length, raw.length),
-        change: 'already-present',
-      });
+      if (additions.banner || additions.footer) {
+        this.report.parts.push({
+          ...this.partReport(node, raw.length, raw.length),
+          change: 'already-present',
+        });
+      }
       return;
     }
     const endsWithEol = raw.length > 0 && raw[raw.length - 1] === 0x0a;
@@ -364,6 +380,7 @@ export class RewriteStage extends Transform {
       ...this.partReport(node, raw.length, encoded.raw.length),
       change: 'rewritten',
       added: inserted.added,
+      ...(inserted.neutralised ? { neutralised: inserted.neutralised } : {}),
       ...(note ? { reason: note } : {}),
     };
     const headers = node.headers as Headers;
@@ -388,6 +405,11 @@ export class RewriteStage extends Transform {
     // After an empty body the splitter may give the next delimiter without a line break in front
     // (the blank line that ended the headers served): new content must not run into it.
     this.breakBeforeDelimiter = raw.length === 0;
+  }
+
+  private marks(): Marks {
+    this.token ??= markToken(this.rules.marker.value);
+    return { token: this.token, untrusted: this.content.untrusted === true };
   }
 
   private partReport(node: MimeNode, bytesBefore: number, bytesAfter: number) {

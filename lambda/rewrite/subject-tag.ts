@@ -19,9 +19,23 @@ export function displayText(rawValue: string): string {
   }
 }
 
-/** True when the display text already carries the tag anywhere, as replies and forwards do. */
+/** One reply or forward prefix as clients write them, in several languages (`Re:`, `AW:`, `RE[2]:`). */
+export const REPLY_PREFIX = /^(?:re|fwd?|aw|wg|sv|vs|antw|tr|rif|enc|odp)(?:\[\d+\])?\s*:\s*/i;
+
+/**
+ * True when the display text starts with the tag, before or after reply and forward prefixes
+ * (`RE: [EXTERNAL] …`). A tag further on does not count: a sender could put it where the subject
+ * is cut off on screen, and the warning would never show.
+ */
 export function carriesTag(rawValue: string, tag: string): boolean {
-  return displayText(rawValue).toLowerCase().includes(tag.toLowerCase());
+  const wanted = tag.toLowerCase();
+  let text = displayText(rawValue).trimStart();
+  for (;;) {
+    if (text.toLowerCase().startsWith(wanted)) return true;
+    const prefix = REPLY_PREFIX.exec(text);
+    if (!prefix) return false;
+    text = text.slice(prefix[0].length);
+  }
 }
 
 function isAscii(text: string): boolean {

@@ -1,6 +1,7 @@
 import iconv = require('iconv-lite');
 
 import { findHtmlAnchors, withMetaCharset } from './html-anchors';
+import { htmlMarkOpening, neutraliseForeignMarks } from './html-marks';
 
 /** Plain text or HTML, the two kinds of displayed body. */
 export type BodyKind = 'text' | 'html';
@@ -19,6 +20,17 @@ export interface PartFormat {
   flowed: boolean;
 }
 
+/** How this run marks its additions, and whether marks already in the part count. */
+export interface Marks {
+  /** The run's mark token (`markToken`): HTML additions carry an attribute named after it. */
+  token: string;
+  /**
+   * The message comes from outside: copies of this engine's marks in it are a stranger's. They
+   * are neutralised (HTML), and a banner or footer already in place does not count as ours.
+   */
+  untrusted: boolean;
+}
+
 export type InsertionResult =
   | {
       ok: true;
@@ -28,11 +40,10 @@ export type InsertionResult =
       /** Whether non-ASCII text was inserted (a 7bit or 8bit part then becomes quoted-printable). */
       nonAscii: boolean;
       added: ('banner' | 'footer')[];
+      /** Foreign copies of this engine's HTML mark that were renamed. */
+      neutralised: number;
     }
   | { ok: false; reason: string };
-
-/** HTML additions are wrapped in an element that says what it is, so they can be found again. */
-export const HTML_MARK_ATTRIBUTE = 'data-mail-rewrite';
 
 const UTF8_LABELS = new Set(['utf-8', 'utf8']);
 const ASCII_LABELS = new Set(['us-ascii', 'ascii', 'ansi_x3.4-1968']);
@@ -65,51 +76,80 @@ function prepared(text: string, eol: string, flowed: boolean): string {
   return (flowed ? asFlowedLines(lines) : lines).replace(/\n/g, eol);
 }
 
-function htmlBlock(html: string, role: 'banner' | 'footer', eol: string): string {
-  return `<div ${HTML_MARK_ATTRIBUTE}="${role}">${html.replace(/\r\n?|\n/g, eol)}</div>`;
+function htmlBlock(html: string, role: 'banner' | 'footer', eol: string, token: string): string {
+  return `${htmlMarkOpening(role, token)}${html.replace(/\r\n?|\n/g, eol)}</div>`;
+}
+
+/**
+ * Whether `text` holds `block` at `at`, whatever the mark token in it: a trusted message may carry
+ * the same addition from an earlier run, whose token was another.
+ */
+function holdsBlock(text: string, at: number, block: string, token: string): boolean {
+  const [before = '', after = ''] = block.split(token);
+  const tokenAt = at + before.length;
+  return (
+    at >= 0 &&
+    text.startsWith(before, at) &&
+    /^[0-9a-f]{12}$/.test(text.slice(tokenAt, tokenAt + token.length)) &&
+    text.startsWith(after, tokenAt + token.length)
+  );
+}
+
+interface Inserted {
+  text: string;
+  added: ('banner' | 'footer')[];
+  neutralised: number;
 }
 
 /**
  * Inserts into a body held as a string. Banner and footer that are already in place (this
- * engine's own earlier output) are not added again.
+ * engine's own earlier output) are not added again, unless the message is untrusted: a copy
+ * that a stranger wrote proves nothing.
  */
 function insert(
   body: string,
   format: PartFormat,
   additions: Additions,
+  marks: Marks,
   defaultEol: string,
-): { text: string; added: ('banner' | 'footer')[] } {
+): Inserted {
   const eol = lineEndingOf(body, defaultEol);
   const added: ('banner' | 'footer')[] = [];
+  const trusted = !marks.untrusted;
   if (format.kind === 'html') {
-    const anchors = findHtmlAnchors(body);
-    const banner = additions.banner ? htmlBlock(additions.banner, 'banner', eol) : '';
-    const footer = additions.footer ? htmlBlock(additions.footer, 'footer', eol) : '';
-    const head = body.slice(0, anchors.bannerAt);
-    const middle = body.slice(anchors.bannerAt, anchors.footerAt);
-    const tail = body.slice(anchors.footerAt);
-    const addBanner = banner && !middle.trimStart().startsWith(banner);
-    const addFooter = footer && !middle.trimEnd().endsWith(footer);
+    const foreign = marks.untrusted ? neutraliseForeignMarks(body) : { html: body, count: 0 };
+    const html = foreign.html;
+    const anchors = findHtmlAnchors(html);
+    const banner = additions.banner ? htmlBlock(additions.banner, 'banner', eol, marks.token) : '';
+    const footer = additions.footer ? htmlBlock(additions.footer, 'footer', eol, marks.token) : '';
+    const head = html.slice(0, anchors.bannerAt);
+    const middle = html.slice(anchors.bannerAt, anchors.footerAt);
+    const tail = html.slice(anchors.footerAt);
+    const bannerAt = middle.length - middle.trimStart().length;
+    const footerAt = middle.trimEnd().length - footer.length;
+    const addBanner = banner && !(trusted && holdsBlock(middle, bannerAt, banner, marks.token));
+    const addFooter = footer && !(trusted && holdsBlock(middle, footerAt, footer, marks.token));
     if (addBanner) added.push('banner');
     if (addFooter) added.push('footer');
     return {
       text: `${head}${addBanner ? banner : ''}${middle}${addFooter ? footer : ''}${tail}`,
       added,
+      neutralised: foreign.count,
     };
   }
   const banner = additions.banner ? prepared(additions.banner, eol, format.flowed) : '';
   const footer = additions.footer ? prepared(additions.footer, eol, format.flowed) : '';
   const trailing = body.endsWith(eol) ? eol : '';
   let core = trailing ? body.slice(0, -eol.length) : body;
-  if (banner && !core.startsWith(`${banner}${eol}`) && core !== banner) {
+  if (banner && !(trusted && (core.startsWith(`${banner}${eol}`) || core === banner))) {
     core = core ? `${banner}${eol}${eol}${core}` : banner;
     added.push('banner');
   }
-  if (footer && !core.endsWith(`${eol}${footer}`) && core !== footer) {
+  if (footer && !(trusted && (core.endsWith(`${eol}${footer}`) || core === footer))) {
     core = core ? `${core}${eol}${eol}${footer}` : footer;
     added.push('footer');
   }
-  return { text: `${core}${trailing}`, added };
+  return { text: `${core}${trailing}`, added, neutralised: 0 };
 }
 
 /**
@@ -166,6 +206,7 @@ export function insertIntoBody(
   body: Buffer,
   format: PartFormat,
   additions: Additions,
+  marks: Marks,
   defaultEol: string,
 ): InsertionResult {
   const label = (format.charset || 'us-ascii').trim().toLowerCase();
@@ -179,15 +220,21 @@ export function insertIntoBody(
       banner: additions.banner && toLatin1(additions.banner, label),
       footer: additions.footer && toLatin1(additions.footer, label),
     };
-    const result = insert(body.toString('latin1'), format, inLatin1, defaultEol);
-    return { ok: true, body: Buffer.from(result.text, 'latin1'), nonAscii, added: result.added };
+    const result = insert(body.toString('latin1'), format, inLatin1, marks, defaultEol);
+    return {
+      ok: true,
+      body: Buffer.from(result.text, 'latin1'),
+      nonAscii,
+      added: result.added,
+      neutralised: result.neutralised,
+    };
   }
 
   const undeclared = ASCII_LABELS.has(label) && body.some((byte) => byte > 0x7f);
   if (undeclared) return { ok: false, reason: '8-bit text in a part that declares no charset' };
   const decoded = decodeStrictly(body, label);
   if (decoded === undefined) return { ok: false, reason: `bytes that are not valid ${label}` };
-  const result = insert(decoded, format, additions, defaultEol);
+  const result = insert(decoded, format, additions, marks, defaultEol);
   const text =
     format.kind === 'html'
       ? withMetaCharset(result.text, findHtmlAnchors(result.text).metaTags, 'utf-8')
@@ -198,5 +245,6 @@ export function insertIntoBody(
     charset: 'utf-8',
     nonAscii: true,
     added: result.added,
+    neutralised: result.neutralised,
   };
 }

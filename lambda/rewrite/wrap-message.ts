@@ -5,11 +5,11 @@ import { Headers } from '@zone-eu/mailsplit';
 
 import libqp = require('libqp');
 
+import { htmlMarkOpening, markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type { BodyText } from './rewrite-rules';
 import { CrlfNormalizer, OutputLimits } from './stream-guards';
 import { newSubjectLine, tagSubjectLine } from './subject-tag';
-import { HTML_MARK_ATTRIBUTE } from './text-insertion';
 
 /** What a wrapping message carries. */
 export interface WrapOptions {
@@ -93,7 +93,7 @@ class Envelope extends Transform {
       `--${b}`,
       `Content-Type: multipart/alternative; boundary="${b}-note"`,
       '',
-      ...coverParts(this.options.note, `${b}-note`),
+      ...coverParts(this.options.note, `${b}-note`, markToken(this.options.marker.value)),
       `--${b}-note--`,
       '',
       `--${b}`,
@@ -111,7 +111,7 @@ function qp(text: string): string {
   return libqp.wrap(libqp.encode(Buffer.from(text.replace(/\r?\n/g, CRLF), 'utf8')), 76);
 }
 
-function coverParts(note: BodyText, boundary: string): string[] {
+function coverParts(note: BodyText, boundary: string, token: string): string[] {
   const text = note.text ?? (note.html ?? '').replace(/<[^>]*>/g, '');
   const html =
     note.html ??
@@ -127,7 +127,7 @@ function coverParts(note: BodyText, boundary: string): string[] {
     ...part('text/plain', text),
     ...part(
       'text/html',
-      `<html><body><div ${HTML_MARK_ATTRIBUTE}="banner">${html}</div></body></html>`,
+      `<html><body>${htmlMarkOpening('banner', token)}${html}</div></body></html>`,
     ),
   ];
 }

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
 import type { RewriteReport, RewriteRules } from '../../lambda/rewrite/rewrite-rules';
 import { rewriteBuffer } from '../helpers/mime';
@@ -33,8 +34,9 @@ const RULES: RewriteRules = {
   footer: { text: FOOTER, html: `<p>${FOOTER}</p>` },
   marker: { header: 'X-Mail-Rewrite-Id', value: 'corpus-first' },
 };
-const BANNER_DIV = `<div data-mail-rewrite="banner"><p>${BANNER}</p></div>`;
-const FOOTER_DIV = `<div data-mail-rewrite="footer"><p>${FOOTER}</p></div>`;
+const TOKEN = markToken(RULES.marker.value);
+const BANNER_DIV = `${htmlMarkOpening('banner', TOKEN)}<p>${BANNER}</p></div>`;
+const FOOTER_DIV = `${htmlMarkOpening('footer', TOKEN)}<p>${FOOTER}</p></div>`;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { previewPage } from '../../local/preview';
+import { rewriteBuffer } from '../helpers/mime';
 import { HOSTILE, REWRITTEN } from '../helpers/preview-fixtures';
 
 // Debian's chromium (`.ci/run` installs it); browser downloads do not work here.
@@ -66,5 +67,51 @@ if (!CHROMIUM) {
     // A PNG of the whole page, as wide as the viewport.
     expect(screenshot.subarray(1, 4).toString()).toBe('PNG');
     expect(screenshot.readUInt32BE(16)).toBe(page.viewportSize()?.width);
+  }, 30_000);
+
+  it('keeps the banner on screen against a sender’s stylesheet aimed at it', async () => {
+    // Every trick aimed at the banner itself, by our old fixed attribute and by its place.
+    const hide = [
+      'display:none',
+      'visibility:hidden',
+      'opacity:0',
+      'position:absolute',
+      'top:-9999px',
+      'transform:scale(0)',
+      'clip-path:inset(50%)',
+      'height:0',
+      'max-height:0',
+      'overflow:hidden',
+      'margin-top:-500px',
+      'text-indent:-9999px',
+      'filter:opacity(0)',
+    ]
+      .map((declaration) => `${declaration}!important`)
+      .join(';');
+    const style = `[data-mail-rewrite],[data-mail-rewrite="banner"],body>div:first-child,div:first-of-type{${hide}}`;
+    const html = `<html><head><style>${style}</style></head><body><div>Pay today.</div></body></html>`;
+    const message = Buffer.from(`Content-Type: text/html\r\n\r\n${html}\r\n`);
+    const rules = {
+      banner: { html: 'EXTERNAL SENDER' },
+      marker: { header: 'X-Mail-Rewrite-Id', value: 'css-test' },
+      untrusted: true,
+    };
+    const rewritten = (await rewriteBuffer(message, rules)).output.toString();
+    const body = (text: string) => text.slice(text.indexOf('\r\n\r\n') + 4);
+    const page = await browser.newPage();
+    const banner = async (document: string) => {
+      await page.setContent(document);
+      const box = await page.getByText('EXTERNAL SENDER').boundingBox();
+      return {
+        visible: await page.getByText('EXTERNAL SENDER').isVisible(),
+        onScreen: box !== null && box.y >= 0 && box.height > 0 && box.width > 0,
+      };
+    };
+
+    // Without the token and the inline declarations, the stylesheet hides it: the check can fail.
+    await expect(
+      banner(html.replace('<body>', '<body><div data-mail-rewrite="banner">EXTERNAL SENDER</div>')),
+    ).resolves.toEqual({ visible: false, onScreen: false });
+    await expect(banner(body(rewritten))).resolves.toEqual({ visible: true, onScreen: true });
   }, 30_000);
 });

@@ -4,7 +4,7 @@ import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
 import { loadEvent } from '../../local/events';
 import { SERVICE_UNAVAILABLE, THROTTLING } from '../../local/message-flow-emulator';
 import { leafParts, readFixture, topHeader } from '../helpers/mime';
-import { testPolicy } from '../helpers/policies';
+import { CAUTION_TEXT, testPolicy } from '../helpers/policies';
 import { type Harness, startHarness } from '../helpers/rule-harness';
 
 const inbound = loadEvent('inbound.json');
@@ -97,17 +97,39 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
     expect(stored.equals(emulator.updates[0]?.content ?? Buffer.alloc(0))).toBe(true);
   });
 
-  it('changes nothing, and puts nothing, when a new invocation finds its own earlier output', async () => {
+  it('changes nothing, and puts nothing, when a new invocation finds its own earlier output on trusted mail', async () => {
+    await harness.services.close();
+    harness = await startHarness(
+      {},
+      testPolicy({ rules: [{ name: 'Footer', actions: { footer: { text: CAUTION_TEXT } } }] }),
+    );
+    const { emulator } = harness.services;
+    emulator.addMessage('msg-1', readFixture('plain-7bit.eml'));
+    const outbound = (invocationId: string): WorkMailRunLambdaEvent => ({
+      ...eventFor('msg-1', invocationId),
+      flowDirection: 'OUTBOUND',
+    });
+    await harness.run(outbound('first-invocation'));
+
+    const second = await harness.run(outbound('second-invocation'));
+
+    expect(second.outcome).toBe('unchanged');
+    expect(second.report).toMatchObject({ foreignMarkerRemoved: true });
+    expect(second.report?.parts).toEqual([expect.objectContaining({ change: 'already-present' })]);
+    expect(emulator.updates).toHaveLength(1);
+  });
+
+  it('warns afresh when another invocation finds a marked message from outside: only its own marker is trusted', async () => {
     const { emulator } = harness.services;
     emulator.addMessage('msg-1', readFixture('plain-7bit.eml'));
     await harness.run(eventFor('msg-1', 'first-invocation'));
 
     const second = await harness.run(eventFor('msg-1', 'second-invocation'));
 
-    expect(second.outcome).toBe('unchanged');
+    expect(second.outcome).toBe('rewritten');
     expect(second.report).toMatchObject({ foreignMarkerRemoved: true, subject: 'already-tagged' });
-    expect(second.report?.parts).toEqual([expect.objectContaining({ change: 'already-present' })]);
-    expect(emulator.updates).toHaveLength(1);
+    expect(second.report?.parts).toEqual([expect.objectContaining({ added: ['footer'] })]);
+    expect(emulator.updates).toHaveLength(2);
   });
 
   it('leaves outbound mail alone by default, without fetching it', async () => {

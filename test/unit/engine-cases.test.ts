@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 
 import iconv = require('iconv-lite');
 
+import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
 import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
 import { OutputLimits } from '../../lambda/rewrite/stream-guards';
@@ -26,8 +27,9 @@ const RULES: RewriteRules = {
   footer: FOOTER,
   marker: MARKER,
 };
-const BANNER_DIV = '<div data-mail-rewrite="banner"><p>EXTERNAL SENDER</p></div>';
-const FOOTER_DIV = '<div data-mail-rewrite="footer"><p>Sent from outside.</p></div>';
+const TOKEN = markToken(MARKER.value);
+const BANNER_DIV = `${htmlMarkOpening('banner', TOKEN)}<p>EXTERNAL SENDER</p></div>`;
+const FOOTER_DIV = `${htmlMarkOpening('footer', TOKEN)}<p>Sent from outside.</p></div>`;
 
 async function rewrite(message: Buffer, rules: RewriteRules = RULES) {
   const result = await rewriteBuffer(message, rules);

@@ -1,6 +1,7 @@
 import iconv = require('iconv-lite');
 
 import fc from 'fast-check';
+import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
 import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
 import {
   base64Lines,
@@ -273,8 +274,9 @@ function expectedText(e: Expectation, rules: RewriteRules): string {
     // The non-empty pieces, one blank line apart.
     return [banner, text, footer].filter(Boolean).join('\r\n\r\n');
   }
-  const b = banner ? `<div data-mail-rewrite="banner">${banner}</div>` : '';
-  const f = footer ? `<div data-mail-rewrite="footer">${footer}</div>` : '';
+  const token = markToken(rules.marker.value);
+  const b = banner ? `${htmlMarkOpening('banner', token)}${banner}</div>` : '';
+  const f = footer ? `${htmlMarkOpening('footer', token)}${footer}</div>` : '';
   const inner = text.replace(/^<html><body>|<\/body><\/html>$/g, '');
   return e.leaf.document ? `<html><body>${b}${inner}${f}</body></html>` : `${b}${inner}${f}`;
 }

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import libmime = require('libmime');
 
 import { createMimeMessage } from 'mimetext';
+import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
 import { startRewrite } from '../../lambda/rewrite/rewrite-message';
 import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
@@ -17,6 +18,7 @@ const RULES: RewriteRules = {
   },
   marker: MARKER,
 };
+const FOOTER_OPENING = htmlMarkOpening('footer', markToken(MARKER.value));
 const FIXTURES = [
   'alternative-with-pdf.eml',
   'plain-7bit.eml',
@@ -111,7 +113,7 @@ describe('startRewrite', () => {
         'CAUTION: this message comes from outside the company.',
     );
     expect(html?.decoded.toString('utf8')).toMatch(
-      /<br>Alice<\/p><div data-mail-rewrite="footer"><p class="external-warning">CAUTION: this message comes from outside.<\/p><\/div><\/BODY><\/html>$/,
+      `<br>Alice</p>${FOOTER_OPENING}<p class="external-warning">CAUTION: this message comes from outside.</p></div></BODY></html>`,
     );
     const pdfBefore = before.find((p) => p.contentType === 'application/pdf');
     const pdfAfter = after.find((p) => p.contentType === 'application/pdf');
@@ -170,7 +172,7 @@ describe('startRewrite', () => {
     const [html] = await leafParts(output);
     expect(html?.decoded.toString('utf8')).toBe(
       '<!DOCTYPE html><html><body><p>Grüße aus München — ça va?</p><!-- </body> in a comment -->' +
-        '<div data-mail-rewrite="footer"><p class="external-warning">CAUTION: this message comes from outside.</p></div></body></html>\r\n',
+        `${FOOTER_OPENING}<p class="external-warning">CAUTION: this message comes from outside.</p></div></body></html>\r\n`,
     );
     expect(
       html?.raw
@@ -185,7 +187,7 @@ describe('startRewrite', () => {
     const { output } = await rewriteBuffer(input, RULES);
     const [html] = await leafParts(output);
     expect(html?.decoded.toString()).toBe(
-      '<p>short note</p><div data-mail-rewrite="footer"><p class="external-warning">CAUTION: this message comes from outside.</p></div>\r\n',
+      `<p>short note</p>${FOOTER_OPENING}<p class="external-warning">CAUTION: this message comes from outside.</p></div>\r\n`,
     );
   });
 

@@ -22,6 +22,17 @@ describe('tagSubjectLine', () => {
     expect(tagSubjectLine('Subject: RE: [external] Hello', TAG)).toBeUndefined();
   });
 
+  it('counts the tag only in front, before or after reply and forward prefixes', () => {
+    expect(tagSubjectLine('Subject: AW: WG: RE[2]: [EXTERNAL] Hello', TAG)).toBeUndefined();
+    expect(tagSubjectLine('Subject: [EXTERNAL] Re: Hello', TAG)).toBeUndefined();
+    // Placed where clients cut the subject off, a tag would never be seen: ours goes in front.
+    const hidden = `Subject: Invoice${' '.repeat(200)}[EXTERNAL]`;
+    expect(tagSubjectLine(hidden, TAG)).toMatch(/^Subject: \[EXTERNAL\]\r\n Invoice/);
+    expect(tagSubjectLine('Subject: Re: [ticket 7] [EXTERNAL] Hello', TAG)).toBe(
+      'Subject: [EXTERNAL] Re: [ticket 7] [EXTERNAL] Hello',
+    );
+  });
+
   it('finds the tag inside an encoded word', () => {
     const encoded = `Subject: ${libmime.encodeWord('AW: [EXTERNAL] Grüße', 'B')}`;
     expect(tagSubjectLine(encoded, TAG)).toBeUndefined();
