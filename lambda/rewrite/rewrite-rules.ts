@@ -27,6 +27,12 @@ export interface ContentPlan {
    * banner or footer already in place does not count: ours is added afresh.
    */
   untrusted?: boolean;
+  /**
+   * Leave the body as it is when a `multipart/alternative` carries a calendar answer
+   * (`text/calendar; method=REPLY`): clients render it from the calendar data, and a banner on it
+   * helps nobody. Looking for it holds that alternative back, up to 1 MB.
+   */
+  leaveCalendarReplies?: boolean;
 }
 
 /** The message's top-level headers, as a plan reads them. */
@@ -83,6 +89,8 @@ export interface RewriteReport {
   subject: 'tagged' | 'already-tagged' | 'added' | 'not-configured';
   /** A marker header with another value was found and replaced. */
   foreignMarkerRemoved: boolean;
+  /** Set when banner and footer were left out on purpose: the message answers an invitation. */
+  bodyLeftAsIs?: 'calendar-reply';
   /** Planned headers that were missing or had another value, and were set. */
   headersSet: string[];
   /** Headers (of `removeHeaders`) that were present and removed. */

@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Headers, MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
 import { BodySelector } from './body-selection';
+import { isCalendarReply } from './calendar-reply';
 import { markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type {
@@ -21,6 +22,22 @@ import { decodeTransfer, encodeTransfer } from './transfer-encoding';
 export const DEFAULT_MAX_REWRITE_PART_BYTES = 16 * 1024 * 1024;
 /** At most this much of what follows a fragment is held back while its footer is decided. */
 export const DEFAULT_MAX_HELD_BYTES = 16 * 1024 * 1024;
+
+/** Calendar answers are small: an alternative larger than this is not one worth waiting for. */
+const MAX_LOOKAHEAD_BYTES = 1024 * 1024;
+
+/** A multipart/alternative held back while it is searched for a calendar answer. */
+interface Lookahead {
+  delimiter: Buffer;
+  chunks: SplitterChunk[];
+  bytes: number;
+}
+
+/** Whether `data` holds `delimiter` at the start of a line. */
+function startsLineWith(data: Buffer, delimiter: Buffer): boolean {
+  const at = data.indexOf(delimiter);
+  return at >= 0 && (at === 0 || data[at - 1] === 0x0a);
+}
 
 /** A displayed text or HTML fragment, collected whole before it is changed. */
 interface Fragment {
@@ -96,6 +113,7 @@ export class RewriteStage extends Transform {
   private eol = '\r\n';
   private breakBeforeDelimiter = false;
   private token: string | undefined;
+  private lookahead: Lookahead | undefined;
 
   constructor(
     private readonly rules: RewriteRules,
@@ -118,6 +136,10 @@ export class RewriteStage extends Transform {
   }
 
   private accept(chunk: SplitterChunk) {
+    if (this.lookahead) {
+      this.lookAhead(this.lookahead, chunk);
+      return;
+    }
     const collecting = this.collecting;
     if (collecting && chunk.type === 'body' && chunk.node === collecting.node) {
       collecting.chunks.push(chunk.value);
@@ -144,6 +166,7 @@ export class RewriteStage extends Transform {
 
   override _flush(done: TransformCallback) {
     try {
+      if (this.lookahead) this.endLookahead(this.lookahead);
       if (this.collecting) this.finishCollecting(this.collecting);
       if (this.held) this.resolveHeld(true);
     } catch (error) {
@@ -225,6 +248,10 @@ export class RewriteStage extends Transform {
       });
     }
     this.forward(node);
+    if (role.role === 'other' && node._boundary && this.mayHideCalendarReply(node)) {
+      const delimiter = this.unclosed.get(node) as Buffer;
+      this.lookahead = { delimiter, chunks: [], bytes: 0 };
+    }
   }
 
   private handleRoot(node: MimeNode) {
@@ -298,10 +325,41 @@ export class RewriteStage extends Transform {
 
   private noteClosingDelimiters(data: Buffer) {
     for (const [node, delimiter] of this.unclosed) {
-      const at = data.indexOf(delimiter);
       // A delimiter line starts a line: at the start of the chunk or after a line break.
-      if (at >= 0 && (at === 0 || data[at - 1] === 0x0a)) this.unclosed.delete(node);
+      if (startsLineWith(data, delimiter)) this.unclosed.delete(node);
     }
+  }
+
+  /**
+   * Holds the chunks of a multipart/alternative until it ends or a calendar answer shows up in
+   * it, then lets them through: without banner and footer if one did.
+   */
+  private lookAhead(ahead: Lookahead, chunk: SplitterChunk) {
+    ahead.chunks.push(chunk);
+    ahead.bytes += chunkSize(chunk);
+    const answer =
+      chunk.type === 'node' &&
+      isCalendarReply((chunk.headers || undefined)?.getFirst('content-type') ?? '');
+    if (answer) {
+      this.content = { ...this.content, banner: undefined, footer: undefined };
+      this.report.bodyLeftAsIs = 'calendar-reply';
+    }
+    const ended = chunk.type === 'data' && startsLineWith(chunk.value, ahead.delimiter);
+    if (answer || ended || ahead.bytes > MAX_LOOKAHEAD_BYTES) this.endLookahead(ahead);
+  }
+
+  private endLookahead(ahead: Lookahead) {
+    this.lookahead = undefined;
+    for (const chunk of ahead.chunks) this.accept(chunk);
+  }
+
+  private mayHideCalendarReply(node: MimeNode): boolean {
+    const { banner, footer, leaveCalendarReplies } = this.content;
+    return (
+      leaveCalendarReplies === true &&
+      node.multipart === 'alternative' &&
+      Boolean(banner?.text || banner?.html || footer?.text || footer?.html)
+    );
   }
 
   private finishCollecting(fragment: Fragment) {
