@@ -1,6 +1,10 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import { BUCKET_NAME_PATTERN, ORGANIZATION_ID_PATTERN } from './workmail-rewrite-function';
+import {
+  BUCKET_NAME_PATTERN,
+  MAX_KEEP_DAYS,
+  ORGANIZATION_ID_PATTERN,
+} from './workmail-rewrite-function';
 
 /** A deployment parameter (CDK context value) is missing or invalid. */
 export class ParameterError extends Error {
@@ -14,6 +18,7 @@ export interface Parameters {
   logRetention?: logs.RetentionDays;
   reservedConcurrency?: number;
   alarmEmail?: string;
+  keepOriginalDays?: number;
   stackName: string;
 }
 
@@ -24,6 +29,7 @@ export const CONTEXT = {
   logRetentionDays: 'logRetentionDays',
   reservedConcurrency: 'reservedConcurrency',
   alarmEmail: 'alarmEmail',
+  keepOriginalDays: 'keepOriginalDays',
   stackName: 'stackName',
 } as const;
 
@@ -78,12 +84,23 @@ export function readParameters(node: Node): Parameters {
       `context value ${CONTEXT.alarmEmail} must be an e-mail address, got ${JSON.stringify(alarmEmail)}`,
     );
   }
+  const keepDays = text(node, CONTEXT.keepOriginalDays);
+  if (
+    keepDays !== undefined &&
+    !(/^(0|[1-9][0-9]{0,2})$/.test(keepDays) && Number(keepDays) <= MAX_KEEP_DAYS)
+  ) {
+    throw new ParameterError(
+      `context value ${CONTEXT.keepOriginalDays} must be a whole number of days from 1 to ${MAX_KEEP_DAYS} (0: keep no originals), got ${JSON.stringify(keepDays)}`,
+    );
+  }
   return {
     organizationId,
     ...(concurrency ? { reservedConcurrency: Number(concurrency) } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(bucketName ? { bucketName } : {}),
     ...(retention ? { logRetention: Number(retention) as logs.RetentionDays } : {}),
+    // 0 is the same as absent: the feature is off and nothing of it is in the template.
+    ...(Number(keepDays) > 0 ? { keepOriginalDays: Number(keepDays) } : {}),
     stackName: text(node, CONTEXT.stackName) ?? 'WorkMailRewriteRule',
   };
 }

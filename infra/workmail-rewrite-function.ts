@@ -21,6 +21,9 @@ export const ORGANIZATION_ID_PATTERN = /^m-[0-9a-f]{32}$/;
 /** S3 naming rules narrowed by the Message Flow API's `^[a-z0-9][a-z0-9\-]*$` (no dots). */
 export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
+/** Longest time originals may be kept: they are copies of private mail, not an archive. */
+export const MAX_KEEP_DAYS = 365;
+
 const REPOSITORY_ROOT = join(__dirname, '..');
 
 export interface WorkMailRewriteFunctionProps {
@@ -72,8 +75,17 @@ export interface WorkMailRewriteFunctionProps {
   readonly alarms?: AlarmOptions;
 
   /**
-   * What happens to the bucket and the log group when the stack is deleted. `DESTROY` empties
-   * and deletes the bucket: it only holds copies of mail in transit, which expire after a day.
+   * Keep the untouched original of each message this many days (1 to 365), in a second bucket
+   * with the same protections, for compliance and debugging. WorkMail never reads it.
+   *
+   * @default - originals are not kept
+   */
+  readonly keepOriginalDays?: number;
+
+  /**
+   * What happens to the buckets and the log group when the stack is deleted. `DESTROY` empties
+   * and deletes the buckets: they only hold copies of mail, which expire after a day (or
+   * `keepOriginalDays` for originals).
    *
    * @default RemovalPolicy.DESTROY
    */
@@ -94,7 +106,9 @@ export class WorkMailRewriteFunction extends Construct {
   readonly alias: lambda.Alias;
   readonly operations: RewriteOperations;
   readonly bucket: s3.Bucket;
-  /** The prefix under which rewritten messages are stored. */
+  /** Untouched originals, when `keepOriginalDays` is set. */
+  readonly originalBucket?: s3.Bucket;
+  /** The prefix under which messages are stored, in both buckets (originals keep the same key). */
   readonly keyPrefix = DEFAULTS.keyPrefix;
 
   constructor(scope: Construct, id: string, props: WorkMailRewriteFunctionProps) {
@@ -112,21 +126,11 @@ export class WorkMailRewriteFunction extends Construct {
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
 
-    this.bucket = new s3.Bucket(this, 'MessageBucket', {
+    this.bucket = mailBucket(this, 'MessageBucket', {
       bucketName: props.bucketName,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [
-        {
-          id: 'ExpireRewrittenMessages',
-          expiration: Duration.days(1),
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
-      ],
+      expiryRule: 'ExpireRewrittenMessages',
+      days: 1,
       removalPolicy,
-      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
     });
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -141,6 +145,15 @@ export class WorkMailRewriteFunction extends Construct {
         },
       }),
     );
+    if (props.keepOriginalDays !== undefined) {
+      // No WorkMail read grant: WorkMail never reads originals; whoever audits them needs an IAM
+      // grant of their own.
+      this.originalBucket = mailBucket(this, 'OriginalBucket', {
+        expiryRule: 'ExpireOriginalMessages',
+        days: props.keepOriginalDays,
+        removalPolicy,
+      });
+    }
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -157,11 +170,6 @@ export class WorkMailRewriteFunction extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     );
-    acknowledgeRule(
-      this.bucket,
-      'S1',
-      'Server access logs would keep a second trace of private mail copies that live one day; CloudTrail data events can be turned on where audits need them',
-    );
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadAndReplaceOrganizationMessages',
@@ -172,24 +180,19 @@ export class WorkMailRewriteFunction extends Construct {
         resources: [messageArns],
       }),
     );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'StoreRewrittenMessages',
-        // Uploads stream in parts (lib-storage), and a failed one is aborted.
-        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-        resources: [this.bucket.arnForObjects(`${this.keyPrefix}*`)],
-      }),
-    );
+    allowStoring(role, 'StoreRewrittenMessages', this.bucket.arnForObjects(`${this.keyPrefix}*`));
+    if (this.originalBucket) {
+      allowStoring(
+        role,
+        'KeepOriginalMessages',
+        this.originalBucket.arnForObjects(`${this.keyPrefix}*`),
+      );
+    }
 
     acknowledgeWildcardResource(
       role,
       messageArns,
       'Message ids are not known in advance; the resource is narrowed to this organization (message/<orgId>/*)',
-    );
-    acknowledgeWildcardResource(
-      role,
-      this.bucket.arnForObjects(`${this.keyPrefix}*`),
-      'Object keys are invocation ids, not known in advance; the resource is narrowed to the prefix of this bucket',
     );
 
     this.function = new NodejsFunction(this, 'Function', {
@@ -210,6 +213,7 @@ export class WorkMailRewriteFunction extends Construct {
       environment: {
         [ENV.bucket]: this.bucket.bucketName,
         [ENV.keyPrefix]: this.keyPrefix,
+        ...(this.originalBucket ? { [ENV.originalBucket]: this.originalBucket.bucketName } : {}),
       },
       bundling: {
         // The SDK goes into the bundle: it pins the version the tests ran against.
@@ -240,6 +244,56 @@ export class WorkMailRewriteFunction extends Construct {
   }
 }
 
+/**
+ * A bucket for copies of mail: private, SSE-S3 (the Message Flow API's samples use it; WorkMail
+ * reading SSE-KMS objects is undocumented), TLS only, emptied after `days`.
+ */
+function mailBucket(
+  scope: Construct,
+  id: string,
+  options: { bucketName?: string; expiryRule: string; days: number; removalPolicy: RemovalPolicy },
+): s3.Bucket {
+  const bucket = new s3.Bucket(scope, id, {
+    bucketName: options.bucketName,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    lifecycleRules: [
+      {
+        id: options.expiryRule,
+        expiration: Duration.days(options.days),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      },
+    ],
+    removalPolicy: options.removalPolicy,
+    autoDeleteObjects: options.removalPolicy === RemovalPolicy.DESTROY,
+  });
+  acknowledgeRule(
+    bucket,
+    'S1',
+    `Server access logs would keep a second trace of private mail copies that live ${options.days === 1 ? 'one day' : `${options.days} days`}; CloudTrail data events can be turned on where audits need them`,
+  );
+  return bucket;
+}
+
+/** Lets the function stream objects to `objects` (an ARN pattern under one bucket's prefix). */
+function allowStoring(role: iam.Role, sid: string, objects: string): void {
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid,
+      // Uploads stream in parts (lib-storage), and a failed one is aborted.
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resources: [objects],
+    }),
+  );
+  acknowledgeWildcardResource(
+    role,
+    objects,
+    'Object keys are invocation ids, not known in advance; the resource is narrowed to the prefix of this bucket',
+  );
+}
+
 function validateProps(props: WorkMailRewriteFunctionProps): void {
   if (!ORGANIZATION_ID_PATTERN.test(props.organizationId)) {
     throw new Error(
@@ -254,6 +308,12 @@ function validateProps(props: WorkMailRewriteFunctionProps): void {
   ) {
     throw new Error(
       `bucketName must be 3-63 characters of a-z, 0-9 and - (no dots: the Message Flow API refuses them), got ${JSON.stringify(bucketName)}`,
+    );
+  }
+  const days = props.keepOriginalDays;
+  if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= MAX_KEEP_DAYS)) {
+    throw new Error(
+      `keepOriginalDays must be a whole number of days from 1 to ${MAX_KEEP_DAYS}, got ${days}`,
     );
   }
 }

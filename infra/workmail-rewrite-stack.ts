@@ -27,6 +27,12 @@ export class WorkMailRewriteStack extends Stack {
       description: 'Holds rewritten messages until WorkMail reads them; they expire after a day',
       value: this.rewrite.bucket.bucketName,
     });
+    if (this.rewrite.originalBucket) {
+      new CfnOutput(this, 'OriginalBucketName', {
+        description: `Keeps the untouched original of each message, under the same key as its rewritten copy, for ${props.keepOriginalDays} days`,
+        value: this.rewrite.originalBucket.bucketName,
+      });
+    }
     new CfnOutput(this, 'NextStep', {
       description: 'There is no API for flow rules: attach the function in the WorkMail console',
       value:

@@ -7,6 +7,11 @@ export interface Config {
   readonly bucket: string;
   /** Key prefix for rewritten messages; the invocation id follows it. */
   readonly keyPrefix: string;
+  /**
+   * Bucket for untouched originals, under the same keys as rewritten messages; absent when the
+   * deployment does not keep them.
+   */
+  readonly originalBucket?: string;
 }
 
 /** Defaults for the optional settings, in one place. README's configuration table lists them. */
@@ -27,6 +32,10 @@ function matching(value: string, key: string, pattern: RegExp, expected: string)
   return value;
 }
 
+function bucketName(value: string, key: string): string {
+  return matching(value, key, BUCKET_PATTERN, '3-63 characters of a-z, 0-9 and - (no dots)');
+}
+
 /**
  * Reads and validates the configuration.
  *
@@ -35,18 +44,24 @@ function matching(value: string, key: string, pattern: RegExp, expected: string)
 export function readConfig(env: NodeJS.ProcessEnv): Config {
   const bucket = env[ENV.bucket];
   if (!bucket) throw new ConfigError(`environment variable ${ENV.bucket} is required`);
-  return Object.freeze({
-    bucket: matching(
-      bucket,
-      ENV.bucket,
-      BUCKET_PATTERN,
-      '3-63 characters of a-z, 0-9 and - (no dots)',
-    ),
+  const originalBucket = env[ENV.originalBucket];
+  const config: Config = {
+    bucket: bucketName(bucket, ENV.bucket),
     keyPrefix: matching(
       env[ENV.keyPrefix] ?? DEFAULTS.keyPrefix,
       ENV.keyPrefix,
       KEY_PREFIX_PATTERN,
       'letters, digits, - and / only',
     ),
-  });
+    // An empty value turns the feature off, as an absent one does.
+    ...(originalBucket ? { originalBucket: bucketName(originalBucket, ENV.originalBucket) } : {}),
+  };
+  // Both buckets use the same keys: in one bucket the original would overwrite the rewritten
+  // message that WorkMail is about to read.
+  if (config.originalBucket === config.bucket) {
+    throw new ConfigError(
+      `environment variable ${ENV.originalBucket} must name another bucket than ${ENV.bucket}, got ${JSON.stringify(bucket)} for both`,
+    );
+  }
+  return Object.freeze(config);
 }

@@ -5,4 +5,5 @@
 export const ENV = {
   bucket: 'MESSAGE_BUCKET',
   keyPrefix: 'MESSAGE_KEY_PREFIX',
+  originalBucket: 'ORIGINAL_BUCKET',
 } as const;

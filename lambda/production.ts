@@ -29,6 +29,9 @@ export function productionRule(
   const deps = adapt({
     messageFlow: sdkMessageFlow(clients.messageFlow),
     store: s3MessageStore(clients.s3, config.bucket),
+    ...(config.originalBucket
+      ? { originals: s3MessageStore(clients.s3, config.originalBucket) }
+      : {}),
     config,
     policy,
     log: logger,

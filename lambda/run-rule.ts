@@ -30,6 +30,8 @@ import {
 export interface RuleDeps {
   messageFlow: MessageFlow;
   store: MessageStore;
+  /** Where untouched originals are kept, when the deployment keeps them. */
+  originals?: MessageStore;
   config: Config;
   policy: Policy;
   log: Log;

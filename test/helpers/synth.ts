@@ -21,6 +21,7 @@ export interface SynthOptions {
   nag?: boolean;
   alarmEmail?: string;
   reservedConcurrency?: number;
+  keepOriginalDays?: number;
 }
 
 export function synthStack(options: SynthOptions = {}) {
@@ -32,6 +33,7 @@ export function synthStack(options: SynthOptions = {}) {
     ...(options.bucketName ? { bucketName: options.bucketName } : {}),
     ...(options.alarmEmail ? { alarmEmail: options.alarmEmail } : {}),
     ...(options.reservedConcurrency ? { reservedConcurrency: options.reservedConcurrency } : {}),
+    ...(options.keepOriginalDays ? { keepOriginalDays: options.keepOriginalDays } : {}),
     ...(options.region ? { env: { account: ACCOUNT, region: options.region } } : {}),
   });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

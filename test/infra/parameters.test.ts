@@ -24,6 +24,7 @@ describe('readParameters', () => {
         [CONTEXT.stackName]: 'AcmeMailRule',
         [CONTEXT.reservedConcurrency]: '20',
         [CONTEXT.alarmEmail]: 'mail-admin@corp.example',
+        [CONTEXT.keepOriginalDays]: '7',
       }),
     ).toEqual({
       organizationId: ORG_ID,
@@ -31,8 +32,24 @@ describe('readParameters', () => {
       alarmEmail: 'mail-admin@corp.example',
       bucketName: 'acme-mail-rewrite',
       logRetention: RetentionDays.THREE_MONTHS,
+      keepOriginalDays: 7,
       stackName: 'AcmeMailRule',
     });
+  });
+
+  it.each(['0', 0, ''])('keeps no originals when keepOriginalDays is %o', (days) => {
+    expect(
+      parametersOf({ [CONTEXT.organizationId]: ORG_ID, [CONTEXT.keepOriginalDays]: days }),
+    ).not.toHaveProperty('keepOriginalDays');
+  });
+
+  it.each([
+    ['1', 1],
+    [365, 365],
+  ])('accepts keepOriginalDays %o', (days, expected) => {
+    expect(
+      parametersOf({ [CONTEXT.organizationId]: ORG_ID, [CONTEXT.keepOriginalDays]: days }),
+    ).toMatchObject({ keepOriginalDays: expected });
   });
 
   it.each([
@@ -61,4 +78,15 @@ describe('readParameters', () => {
     expect(() => parametersOf(context)).toThrow(ParameterError);
     expect(() => parametersOf(context)).toThrow(message);
   });
+
+  it.each(['366', '-1', '1.5', '07', 'seven', true])(
+    'fails with one line naming keepOriginalDays when it is %o',
+    (days) => {
+      expect(() => parametersOf({ orgId: ORG_ID, keepOriginalDays: days })).toThrow(
+        new ParameterError(
+          `context value keepOriginalDays must be a whole number of days from 1 to 365 (0: keep no originals), got "${days}"`,
+        ),
+      );
+    },
+  );
 });

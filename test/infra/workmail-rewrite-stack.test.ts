@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { WorkMailRewriteFunction } from '../../infra/workmail-rewrite-function';
+import { MAX_KEEP_DAYS, WorkMailRewriteFunction } from '../../infra/workmail-rewrite-function';
 import { readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
 import { ACCOUNT, ORG_ID, synthStack } from '../helpers/synth';
@@ -9,11 +9,70 @@ import { ACCOUNT, ORG_ID, synthStack } from '../helpers/synth';
 const REGION = 'eu-west-1';
 const MESSAGES = `arn:aws:workmailmessageflow:${REGION}:${ACCOUNT}:message/${ORG_ID}/*`;
 
-function resourcesOfType(
-  template: ReturnType<ReturnType<typeof synthStack>['template']>,
-  type: string,
-) {
+type SynthTemplate = ReturnType<ReturnType<typeof synthStack>['template']>;
+
+function resourcesOfType(template: SynthTemplate, type: string) {
   return Object.values(template.findResources(type)) as { Properties: Record<string, unknown> }[];
+}
+
+/** The function role's statements, in order, and its role (to check for managed policies). */
+function roleStatements(template: SynthTemplate) {
+  const role = template.findResources('AWS::IAM::Role', {
+    Properties: { Description: Match.stringLikeRegexp('WorkMail rewrite rule') },
+  });
+  const roleId = Object.keys(role)[0];
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: [{ Ref: roleId }] },
+  });
+  const statements = Object.values(policies).flatMap(
+    (p) =>
+      (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument
+        .Statement,
+  );
+  return { statements, role: role[roleId ?? ''] };
+}
+
+/** The rule function's environment variables (CDK's helper functions have none). */
+function functionVariables(template: SynthTemplate): Record<string, unknown> {
+  const [fn] = resourcesOfType(template, 'AWS::Lambda::Function').filter(
+    (f) => (f.Properties.Runtime as string) === 'nodejs24.x',
+  );
+  const environment = fn?.Properties.Environment as { Variables: Record<string, unknown> };
+  return environment.Variables;
+}
+
+/** What the function's role may do with its logs and the organization's messages. */
+const LOG_AND_MESSAGE_STATEMENTS = [
+  {
+    Sid: 'WriteOwnLogs',
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RewriteLogs/), 'Arn'] },
+  },
+  {
+    Sid: 'ReadAndReplaceOrganizationMessages',
+    Effect: 'Allow',
+    Action: [
+      'workmailmessageflow:GetRawMessageContent',
+      'workmailmessageflow:PutRawMessageContent',
+    ],
+    Resource: MESSAGES,
+  },
+];
+
+/** Exactly PutObject and AbortMultipartUpload under `rewritten/` of one bucket. */
+function storeStatement(sid: string, bucketLogicalId: RegExp) {
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
+    Resource: {
+      'Fn::Join': [
+        '',
+        [{ 'Fn::GetAtt': [expect.stringMatching(bucketLogicalId), 'Arn'] }, '/rewritten/*'],
+      ],
+    },
+  };
 }
 
 function bucketObjects(prefix: string) {
@@ -39,50 +98,12 @@ describe('WorkMailRewriteStack', () => {
   });
 
   it('gives the function exactly its three permissions, on named resources only', () => {
-    const role = template.findResources('AWS::IAM::Role', {
-      Properties: { Description: Match.stringLikeRegexp('WorkMail rewrite rule') },
-    });
-    const roleId = Object.keys(role)[0];
-    const policies = template.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: roleId }] },
-    });
-    const statements = Object.values(policies).flatMap(
-      (p) =>
-        (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties
-          .PolicyDocument.Statement,
-    );
+    const { statements, role } = roleStatements(template);
     expect(statements).toEqual([
-      {
-        Sid: 'WriteOwnLogs',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RewriteLogs/), 'Arn'] },
-      },
-      {
-        Sid: 'ReadAndReplaceOrganizationMessages',
-        Effect: 'Allow',
-        Action: [
-          'workmailmessageflow:GetRawMessageContent',
-          'workmailmessageflow:PutRawMessageContent',
-        ],
-        Resource: MESSAGES,
-      },
-      {
-        Sid: 'StoreRewrittenMessages',
-        Effect: 'Allow',
-        Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              { 'Fn::GetAtt': [expect.stringMatching(/^RewriteMessageBucket/), 'Arn'] },
-              '/rewritten/*',
-            ],
-          ],
-        },
-      },
+      ...LOG_AND_MESSAGE_STATEMENTS,
+      storeStatement('StoreRewrittenMessages', /^RewriteMessageBucket/),
     ]);
-    expect(role[roleId ?? '']?.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
   it('lets only WorkMail, for this account and organization, read rewritten messages', () => {
@@ -170,11 +191,7 @@ describe('WorkMailRewriteStack', () => {
   });
 
   it('gives the function exactly the environment the handler reads', () => {
-    const [fn] = resourcesOfType(template, 'AWS::Lambda::Function').filter(
-      (f) => (f.Properties.Runtime as string) === 'nodejs24.x',
-    );
-    const environment = fn?.Properties.Environment as { Variables: Record<string, unknown> };
-    const variables = environment.Variables;
+    const variables = functionVariables(template);
     expect(Object.keys(variables).sort()).toEqual([ENV.bucket, ENV.keyPrefix].sort());
     expect(variables[ENV.bucket]).toEqual({ Ref: expect.stringMatching(/^RewriteMessageBucket/) });
     // The handler accepts it, and stores under the prefix the IAM and bucket policies name.
@@ -189,6 +206,113 @@ describe('WorkMailRewriteStack', () => {
     template.hasOutput('FunctionArn', {});
     template.hasOutput('BucketName', {});
     template.hasOutput('NextStep', { Value: Match.stringLikeRegexp('Run synchronously') });
+  });
+
+  it('keeps no originals unless asked: one bucket, no variable, no output', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/Original/);
+    expect(functionVariables(template)).not.toHaveProperty(ENV.originalBucket);
+  });
+});
+
+describe('WorkMailRewriteStack keeping originals', () => {
+  const template = synthStack({ region: REGION, keepOriginalDays: 7 }).template();
+  const originals = template.findResources('AWS::S3::Bucket', {
+    Properties: { LifecycleConfiguration: { Rules: [{ Id: 'ExpireOriginalMessages' }] } },
+  });
+  const originalsId = Object.keys(originals)[0] ?? '';
+
+  it('adds a second bucket, private, encrypted with S3 keys, emptied after keepOriginalDays', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 2);
+    expect(originalsId).toMatch(/^RewriteOriginalBucket/);
+    expect(originals[originalsId]).toMatchObject({
+      DeletionPolicy: 'Delete',
+      Properties: {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              Id: 'ExpireOriginalMessages',
+              Status: 'Enabled',
+              ExpirationInDays: 7,
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            },
+          ],
+        },
+      },
+    });
+    expect(originals[originalsId]?.Properties.VersioningConfiguration).toBeUndefined();
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+  });
+
+  it('refuses plain HTTP to the originals and lets WorkMail read none of them', () => {
+    const [policy] = Object.values(
+      template.findResources('AWS::S3::BucketPolicy', {
+        Properties: { Bucket: { Ref: originalsId } },
+      }),
+    ) as { Properties: { PolicyDocument: { Statement: unknown[] } } }[];
+    const statements = policy?.Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Principal: { AWS: '*' },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    expect(JSON.stringify(statements)).not.toContain('workmail');
+  });
+
+  it('lets the function only write originals, under the same prefix, besides its three permissions', () => {
+    expect(roleStatements(template).statements).toEqual([
+      ...LOG_AND_MESSAGE_STATEMENTS,
+      storeStatement('StoreRewrittenMessages', /^RewriteMessageBucket/),
+      storeStatement('KeepOriginalMessages', /^RewriteOriginalBucket/),
+    ]);
+  });
+
+  it('tells the function where to keep them, in a variable the handler accepts', () => {
+    const variables = functionVariables(template);
+    expect(Object.keys(variables).sort()).toEqual(
+      [ENV.bucket, ENV.keyPrefix, ENV.originalBucket].sort(),
+    );
+    expect(variables[ENV.originalBucket]).toEqual({ Ref: originalsId });
+    const config = readConfig({
+      ...variables,
+      [ENV.bucket]: 'generated-bucket-name',
+      [ENV.originalBucket]: 'generated-originals-name',
+    } as NodeJS.ProcessEnv);
+    expect(config.originalBucket).toBe('generated-originals-name');
+  });
+
+  it('outputs the originals bucket', () => {
+    template.hasOutput('OriginalBucketName', {
+      Value: { Ref: originalsId },
+      Description: Match.stringLikeRegexp('for 7 days'),
+    });
+  });
+
+  it('fails on a number of days outside 1 to 365', () => {
+    for (const days of [0, MAX_KEEP_DAYS + 1, 1.5]) {
+      expect(
+        () =>
+          new WorkMailRewriteFunction(new Stack(), 'Rewrite', {
+            organizationId: ORG_ID,
+            keepOriginalDays: days,
+          }),
+      ).toThrow(`keepOriginalDays must be a whole number of days from 1 to 365, got ${days}`);
+    }
   });
 });
 
@@ -228,8 +352,8 @@ describe('WorkMailRewriteStack deployment settings', () => {
 });
 
 describe('cdk-nag AwsSolutions checks', () => {
-  it('report nothing unacknowledged', () => {
-    const { app } = synthStack({ region: REGION, nag: true });
+  it.each([{}, { keepOriginalDays: 30 }])('report nothing unacknowledged (%o)', (options) => {
+    const { app } = synthStack({ region: REGION, nag: true, ...options });
     expect(() => app.synth()).not.toThrow();
   });
 

@@ -12,6 +12,17 @@ describe('readConfig', () => {
     });
   });
 
+  it('reads the originals bucket when it is set, and leaves it out when absent or empty', () => {
+    expect(readConfig({ [ENV.bucket]: 'b-1', [ENV.originalBucket]: 'originals-1' })).toEqual({
+      bucket: 'b-1',
+      keyPrefix: DEFAULTS.keyPrefix,
+      originalBucket: 'originals-1',
+    });
+    expect(readConfig({ [ENV.bucket]: 'b-1', [ENV.originalBucket]: '' })).not.toHaveProperty(
+      'originalBucket',
+    );
+  });
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(readConfig({ [ENV.bucket]: 'b-1' }))).toBe(true);
   });
@@ -25,6 +36,14 @@ describe('readConfig', () => {
     [
       { [ENV.bucket]: 'b-1', [ENV.keyPrefix]: 'mail_out/' },
       `environment variable ${ENV.keyPrefix} must be letters, digits, - and / only, got "mail_out/"`,
+    ],
+    [
+      { [ENV.bucket]: 'b-1', [ENV.originalBucket]: 'Originals_1' },
+      `environment variable ${ENV.originalBucket} must be 3-63 characters of a-z, 0-9 and - (no dots), got "Originals_1"`,
+    ],
+    [
+      { [ENV.bucket]: 'b-1', [ENV.originalBucket]: 'b-1' },
+      `environment variable ${ENV.originalBucket} must name another bucket than ${ENV.bucket}, got "b-1" for both`,
     ],
   ])('fails with a message naming the variable (%o)', (env, message) => {
     expect(() => readConfig(env)).toThrow(new ConfigError(message));
