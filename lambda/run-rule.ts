@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Context } from 'aws-lambda';
 import type { Config } from './config';
 import { InvalidEventError, MissingMessageBodyError } from './errors';
@@ -19,6 +20,7 @@ import { type DeclineReason, RewriteDeclinedError } from './rewrite/rewrite-decl
 import { DEFAULT_MAX_OUTPUT_BYTES, startRewrite } from './rewrite/rewrite-message';
 import type { ContentPlan, RewriteReport } from './rewrite/rewrite-rules';
 import { wrapMessage } from './rewrite/wrap-message';
+import { tee } from './tee';
 import { OutOfTimeError, startBudget } from './time-budget';
 import {
   parseWorkMailEvent,
@@ -60,6 +62,8 @@ export interface RuleResult {
   objectKey?: string;
   /** Why a failure, or an addition that could not be placed, led to the fallback. */
   reason?: string;
+  /** Key of the untouched original in the originals bucket, when it was kept. */
+  originalKey?: string;
   timings?: { streamMs: number; putMs: number };
 }
 
@@ -172,7 +176,11 @@ async function rewriteAndPut(
   signal.addEventListener('abort', () => message.body.destroy(signal.reason as Error), {
     once: true,
   });
-  const rewrite = startRewrite(message.body, {
+  const [input = message.body, copy] = deps.originals ? tee(message.body, 2) : [];
+  if (deps.originals && copy) {
+    progress.keeping = keepOriginal(deps.originals, event, deps, copy, signal);
+  }
+  const rewrite = startRewrite(input, {
     marker: { header: policy.markerHeader, value: event.invocationId },
     plan: policyPlan(policy, event, message.size, (decision) => {
       progress.decision = decision;
@@ -189,6 +197,7 @@ async function rewriteAndPut(
   if (head.alreadyRewritten || !changesContent(content)) {
     // Nothing to upload: a retry after our own Put, or a message the policy leaves as it is.
     rewrite.cancel();
+    progress.keeping?.drop();
     await rewrite.done.catch(() => undefined);
     const outcome = head.alreadyRewritten ? 'already-rewritten' : 'unchanged';
     log.info(
@@ -352,8 +361,52 @@ const OWN_ERRORS = new Set([
   MissingMessageBodyError.name,
 ]);
 
+/** The untouched original on its way to the originals bucket. */
+interface Keeping {
+  /** The key once stored; undefined when it was dropped or failed (logged, never fatal). */
+  readonly done: Promise<string | undefined>;
+  /** Stops keeping it: the message goes out as it came, so there is nothing to compare. */
+  drop(): void;
+}
+
+/**
+ * Streams the original to the originals bucket while the rewrite reads it. Mail comes first: a
+ * failure here is logged, and the message is delivered as planned all the same.
+ */
+function keepOriginal(
+  store: MessageStore,
+  event: WorkMailRunLambdaEvent,
+  deps: RuleDeps,
+  copy: Readable,
+  signal: AbortSignal,
+): Keeping {
+  let dropped = false;
+  const key = objectKeyFor(deps.config.keyPrefix, event.invocationId);
+  const done = store.put(key, copy, signal).then(
+    () => (dropped ? undefined : key),
+    (error: unknown) => {
+      if (!dropped) {
+        deps.log.warn('the original could not be kept', {
+          ...eventFields(event),
+          ...failureFields(error, 'original-not-kept'),
+        });
+      }
+      return undefined;
+    },
+  );
+  return {
+    done,
+    drop() {
+      dropped = true;
+      copy.destroy();
+    },
+  };
+}
+
 /** What an invocation has done so far, for the failure that may end it. */
 interface Progress {
+  /** The original being kept, when the deployment keeps originals. */
+  keeping?: Keeping;
   /** The policy's decision, once the headers were read. */
   decision?: Decision;
   /** Whether the `wrap` fallback was tried: a refused wrap is not tried twice. */
@@ -404,10 +457,19 @@ export async function runRule(
   };
   let result: RuleResult;
   try {
-    event = parseWorkMailEvent(payload);
-    result = await rewriteAndPut(event, deps, budget.signal, progress);
+    try {
+      event = parseWorkMailEvent(payload);
+      result = await rewriteAndPut(event, deps, budget.signal, progress);
+    } catch (error) {
+      result = await answerFailure(error);
+    }
+    // Before the answer: a frozen Lambda would never finish the upload.
+    const originalKey = await progress.keeping?.done;
+    if (originalKey) result = { ...result, originalKey };
   } catch (error) {
-    result = await answerFailure(error);
+    // WorkMail retries, and the retry keeps the original again.
+    progress.keeping?.drop();
+    throw error;
   } finally {
     budget.end();
   }

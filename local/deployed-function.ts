@@ -51,17 +51,19 @@ export function findDeployedFunction(assemblyDir: string): DeployedFunction {
 }
 
 /**
- * The stack's environment with what only a deployment knows filled in locally: the bucket is the
- * local one. Any other expression cannot be resolved here and is an error naming the variable.
+ * The stack's environment with what only a deployment knows filled in locally: each bucket
+ * variable names its local bucket (`buckets`, by variable). Any other expression cannot be
+ * resolved here and is an error naming the variable.
  */
 export function localEnvironment(
   environment: Record<string, unknown>,
-  bucket: string,
+  buckets: Record<string, string>,
 ): Record<string, string> {
   const resolved: Record<string, string> = {};
   for (const [name, value] of Object.entries(environment)) {
+    const bucket = buckets[name];
     if (typeof value === 'string') resolved[name] = value;
-    else if (name === ENV.bucket) resolved[name] = bucket;
+    else if (bucket) resolved[name] = bucket;
     else {
       throw new UsageError(
         `the stack sets ${name} from ${JSON.stringify(value)}, which replay cannot resolve`,

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { sdkMessageFlow } from '../lambda/aws-adapters';
 import { createAwsClients } from '../lambda/aws-clients';
 import { ENV } from '../lambda/env-names';
@@ -184,14 +185,24 @@ function outcomeKind(result: RuleResult): ReplaySummary['outcome']['kind'] {
   return 'unchanged';
 }
 
+/** Where a bundle whose stack keeps originals keeps them, locally. */
+const LOCAL_ORIGINALS_BUCKET = 'workmail-originals-local';
+
 /**
  * The deployable artifact: the bundle `cdk synth` wrote, in a child process with the environment
  * the stack gives the function (the bucket resolved to the local one), plus what Lambda adds.
  */
-function runBundle(assemblyDir: string, services: LocalServices, payload: unknown) {
+async function runBundle(assemblyDir: string, services: LocalServices, payload: unknown) {
   const deployed = findDeployedFunction(assemblyDir);
+  if (ENV.originalBucket in deployed.environment) {
+    await services.clients.s3.send(new CreateBucketCommand({ Bucket: LOCAL_ORIGINALS_BUCKET }));
+  }
+  const buckets = {
+    [ENV.bucket]: services.bucket,
+    [ENV.originalBucket]: LOCAL_ORIGINALS_BUCKET,
+  };
   const environment = {
-    ...localEnvironment(deployed.environment, services.bucket),
+    ...localEnvironment(deployed.environment, buckets),
     PATH: process.env.PATH ?? '',
     ...sdkEnvironment(services.overrides),
   };

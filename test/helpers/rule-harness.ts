@@ -1,4 +1,4 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { s3MessageStore, sdkMessageFlow } from '../../lambda/aws-adapters';
 import { type Config, readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
@@ -17,7 +17,8 @@ export interface Harness {
   measures: InvocationMeasure[];
   config: Config;
   run(payload: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<RuleResult>;
-  readObject(key: string): Promise<Buffer>;
+  /** An object of the message bucket, or of another one. */
+  readObject(key: string, bucket?: string): Promise<Buffer>;
 }
 
 /**
@@ -31,6 +32,8 @@ export interface HarnessOptions {
   store?: (store: MessageStore) => MessageStore;
   /** Reach S3 through a proxy that injects faults (`services.s3Faults`). */
   s3Faults?: boolean;
+  /** Create the bucket that `ORIGINAL_BUCKET` names (leave it out to see the upload fail). */
+  createOriginalBucket?: boolean;
 }
 
 export async function startHarness(
@@ -46,6 +49,9 @@ export async function startHarness(
   const log = new RecordingLog();
   const measures: InvocationMeasure[] = [];
   const config = readConfig({ [ENV.bucket]: services.bucket, ...env });
+  if (config.originalBucket && (options.createOriginalBucket ?? true)) {
+    await services.clients.s3.send(new CreateBucketCommand({ Bucket: config.originalBucket }));
+  }
   const deps: RuleDeps = {
     messageFlow: sdkMessageFlow(services.clients.messageFlow),
     store: (options.store ?? ((store) => store))(
@@ -56,6 +62,9 @@ export async function startHarness(
     log,
     metrics: { record: (measure) => measures.push(measure) },
     now: options.now ?? Date.now,
+    ...(config.originalBucket
+      ? { originals: s3MessageStore(services.clients.s3, config.originalBucket) }
+      : {}),
   };
   return {
     services,
@@ -63,9 +72,9 @@ export async function startHarness(
     measures,
     config,
     run: (payload, context) => runRule(payload, deps, context),
-    async readObject(key) {
+    async readObject(key, bucket = config.bucket) {
       const object = await services.clients.s3.send(
-        new GetObjectCommand({ Bucket: config.bucket, Key: key }),
+        new GetObjectCommand({ Bucket: bucket, Key: key }),
       );
       return Buffer.from(
         await (

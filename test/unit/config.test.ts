@@ -68,12 +68,23 @@ describe('objectKeyFor', () => {
 describe('the deployed function’s environment, for replay --bundle', () => {
   it('fills in the bucket and keeps the stack’s own values', () => {
     expect(
-      localEnvironment({ [ENV.bucket]: { Ref: 'MessageBucket' }, NODE_OPTIONS: '--x' }, 'local'),
-    ).toEqual({ [ENV.bucket]: 'local', NODE_OPTIONS: '--x' });
+      localEnvironment(
+        {
+          [ENV.bucket]: { Ref: 'MessageBucket' },
+          [ENV.originalBucket]: { Ref: 'OriginalBucket' },
+          NODE_OPTIONS: '--x',
+        },
+        { [ENV.bucket]: 'local', [ENV.originalBucket]: 'local-originals' },
+      ),
+    ).toEqual({
+      [ENV.bucket]: 'local',
+      [ENV.originalBucket]: 'local-originals',
+      NODE_OPTIONS: '--x',
+    });
   });
 
   it('names a variable that only a deployment could resolve', () => {
-    expect(() => localEnvironment({ TOPIC: { Ref: 'Alarms' } }, 'local')).toThrow(
+    expect(() => localEnvironment({ TOPIC: { Ref: 'Alarms' } }, { [ENV.bucket]: 'local' })).toThrow(
       'the stack sets TOPIC from {"Ref":"Alarms"}, which replay cannot resolve',
     );
   });
