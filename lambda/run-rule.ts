@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Context } from 'aws-lambda';
 import type { Config } from './config';
 import { InvalidEventError, MissingMessageBodyError } from './errors';
@@ -41,6 +42,11 @@ export interface RuleDeps {
   metrics?: MetricsPort;
   /** Milliseconds, for timings and the time budget. */
   now: () => number;
+  /**
+   * Takes what audit-only rules would have made of the message; by default it is read and
+   * discarded (only the report is logged). Replay writes it to a file.
+   */
+  auditSink?: (message: Readable) => Promise<void>;
 }
 
 /** How one invocation ended, as logged and as replay reports it. */
@@ -64,6 +70,8 @@ export interface RuleResult {
   reason?: string;
   /** Key of the untouched original in the originals bucket, when it was kept. */
   originalKey?: string;
+  /** What the policy's audit-only rules would have done, when one of them applies. */
+  audit?: AuditResult;
   timings?: { streamMs: number; putMs: number };
 }
 
@@ -176,10 +184,15 @@ async function rewriteAndPut(
   signal.addEventListener('abort', () => message.body.destroy(signal.reason as Error), {
     once: true,
   });
-  const [input = message.body, copy] = deps.originals ? tee(message.body, 2) : [];
+  const auditing = policy.rules.some((rule) => rule.audit);
+  const extra = (deps.originals ? 1 : 0) + (auditing ? 1 : 0);
+  const [input = message.body, ...branches] = extra ? tee(message.body, extra + 1) : [];
+  const copy = deps.originals ? branches.shift() : undefined;
   if (deps.originals && copy) {
     progress.keeping = keepOriginal(deps.originals, event, deps, copy, signal);
   }
+  const auditInput = branches.shift();
+  if (auditInput) progress.auditing = startAudit(event, deps, auditInput, message.size, signal);
   const rewrite = startRewrite(input, {
     marker: { header: policy.markerHeader, value: event.invocationId },
     plan: policyPlan(policy, event, message.size, (decision) => {
@@ -403,8 +416,112 @@ function keepOriginal(
   };
 }
 
+/** What audit-only rules would have done: the answer, and the changes or why none were made. */
+export interface AuditResult {
+  outcome: 'audit-would-rewrite' | 'audit-would-not-change' | 'audit-would-fall-back';
+  rules: string[];
+  response: WorkMailSyncResponse;
+  report?: RewriteReport;
+  /** Why the audit-only rules' changes could not have been made (the fallback would answer). */
+  reason?: string;
+}
+
+/** An audit run beside the real one, on its own copy of the message. */
+interface Auditing {
+  /** Settles when the audit is over; undefined when no audit-only rule applies. Never rejects. */
+  readonly done: Promise<AuditResult | undefined>;
+  cancel(): void;
+}
+
+async function drain(message: Readable): Promise<void> {
+  message.resume();
+  await finished(message);
+}
+
+/** Action types and recipient counts: what the audit log may say about an answer. */
+function actionSummary(response: WorkMailSyncResponse) {
+  return response.actions.map(({ action, allRecipients, recipients }) => ({
+    type: action.type,
+    ...(allRecipients ? { allRecipients } : { recipients: recipients?.length ?? 0 }),
+  }));
+}
+
+/**
+ * Runs the audit-only rules on a copy of the message, as if they were live, and logs what they
+ * would change. Nothing is uploaded or put, and the real answer never waits on its failures.
+ */
+function startAudit(
+  event: WorkMailRunLambdaEvent,
+  deps: RuleDeps,
+  input: Readable,
+  size: number | undefined,
+  signal: AbortSignal,
+): Auditing {
+  let decision: Decision | undefined;
+  const rewrite = startRewrite(input, {
+    marker: { header: deps.policy.markerHeader, value: event.invocationId },
+    plan: policyPlan(
+      deps.policy,
+      event,
+      size,
+      (decided) => {
+        decision = decided;
+      },
+      (decided) => decided.audit?.content ?? {},
+    ),
+  });
+  const run = async (): Promise<AuditResult | undefined> => {
+    const head = await rewrite.head;
+    const audit = decision?.audit;
+    if (head.alreadyRewritten || !audit) {
+      rewrite.cancel();
+      await rewrite.done.catch(() => undefined);
+      return undefined;
+    }
+    const sink = (deps.auditSink ?? drain)(rewrite.output);
+    sink.catch((error: unknown) => rewrite.output.destroy(error as Error));
+    const [, report] = await settleBoth(sink, rewrite.done);
+    signal.throwIfAborted();
+    const outcome = changedAnything(report) ? 'audit-would-rewrite' : 'audit-would-not-change';
+    deps.log.info('audit: what the audit-only rules would do', {
+      ...eventFields(event),
+      rules: audit.rules,
+      actions: actionSummary(audit.response),
+      ...reportFields(report),
+      outcome,
+    });
+    return { outcome, rules: audit.rules, response: audit.response, report };
+  };
+  const done = run().catch((error: unknown) => {
+    const reason =
+      error instanceof RewriteDeclinedError
+        ? `declined-${error.reason}`
+        : signal.aborted
+          ? OUT_OF_TIME.reason
+          : classifyFailure(error).reason;
+    const audit = decision?.audit;
+    deps.log.warn('audit: the audit-only rules could not change the message', {
+      ...eventFields(event),
+      ...(audit ? { rules: audit.rules, actions: actionSummary(audit.response) } : {}),
+      ...failureFields(error, reason),
+      outcome: 'audit-would-fall-back',
+    });
+    return (
+      audit && {
+        outcome: 'audit-would-fall-back' as const,
+        rules: audit.rules,
+        response: audit.response,
+        reason,
+      }
+    );
+  });
+  return { done, cancel: () => rewrite.cancel() };
+}
+
 /** What an invocation has done so far, for the failure that may end it. */
 interface Progress {
+  /** The audit run, when the policy has audit-only rules. */
+  auditing?: Auditing;
   /** The original being kept, when the deployment keeps originals. */
   keeping?: Keeping;
   /** The policy's decision, once the headers were read. */
@@ -463,12 +580,17 @@ export async function runRule(
     } catch (error) {
       result = await answerFailure(error);
     }
-    // Before the answer: a frozen Lambda would never finish the upload.
-    const originalKey = await progress.keeping?.done;
+    // Before the answer: a frozen Lambda would never finish the upload or the audit.
+    const [originalKey, audit] = await Promise.all([
+      progress.keeping?.done,
+      progress.auditing?.done,
+    ]);
     if (originalKey) result = { ...result, originalKey };
+    if (audit) result = { ...result, audit };
   } catch (error) {
-    // WorkMail retries, and the retry keeps the original again.
+    // WorkMail retries, and the retry keeps the original and audits again.
     progress.keeping?.drop();
+    progress.auditing?.cancel();
     throw error;
   } finally {
     budget.end();

@@ -18,7 +18,7 @@ import { bundledPolicy } from '../lambda/policy/bundled-policy';
 import { PolicyError } from '../lambda/policy/load-policy';
 import type { Policy } from '../lambda/policy/schema';
 import { productionRule } from '../lambda/production';
-import type { RuleResult } from '../lambda/run-rule';
+import type { AuditResult, RuleResult } from '../lambda/run-rule';
 import type { WorkMailSyncResponse } from '../lambda/workmail';
 import { invokeBundle, thrownResult } from './bundle-invocation';
 import { findDeployedFunction, localEnvironment } from './deployed-function';
@@ -144,6 +144,24 @@ function describeActions(response: WorkMailSyncResponse): string[] {
   });
 }
 
+/** The audit-only rules' result, in the same terms as the real one. */
+function describeAudit(
+  audit: NonNullable<ReplaySummary['audit']>,
+  response: WorkMailSyncResponse,
+): string[] {
+  return [
+    '',
+    'Audit-only rules (not applied; the function logs this):',
+    `Rules that would apply: ${audit.rules.join('; ')}`,
+    'Actions it would answer:',
+    ...describeActions(response),
+    `Outcome: ${audit.outcome}${audit.reason ? ` (${audit.reason})` : ''}`,
+    ...(audit.changes ? describeMessageChanges(audit.changes) : []),
+    ...(audit.files.rewritten ? [`Would be:  ${audit.files.rewritten}`] : []),
+    ...(audit.files.preview ? [`Preview:   ${audit.files.preview}`] : []),
+  ];
+}
+
 function describeMessageChanges(changes: MessageChanges): string[] {
   const lines = ['Headers:'];
   for (const header of changes.headers) {
@@ -172,6 +190,26 @@ interface ReplaySummary {
   timeMs: number;
   files: { original: string; rewritten?: string; preview?: string };
   changes?: MessageChanges;
+  /** What the policy's audit-only rules would have done, had they been live. */
+  audit?: {
+    outcome: AuditResult['outcome'];
+    rules: string[];
+    actions: WorkMailSyncResponse['actions'];
+    reason?: string;
+    changes?: MessageChanges;
+    files: { rewritten?: string; preview?: string };
+  };
+}
+
+/** Keeps what audit-only rules would have written, as the function's audit sink. */
+function auditCapture() {
+  const chunks: Buffer[] = [];
+  return {
+    sink: async (message: NodeJS.ReadableStream) => {
+      for await (const chunk of message) chunks.push(Buffer.from(chunk));
+    },
+    message: () => (chunks.length ? Buffer.concat(chunks) : undefined),
+  };
 }
 
 function outcomeKind(result: RuleResult): ReplaySummary['outcome']['kind'] {
@@ -214,6 +252,8 @@ interface ReplayRun {
   result: RuleResult;
   original: Buffer;
   rewritten?: Buffer;
+  /** The message as the audit-only rules would have made it. */
+  audited?: Buffer;
   timeMs: number;
 }
 
@@ -231,14 +271,22 @@ async function runLocally(
     if (options.simulate) SIMULATIONS[options.simulate]?.(services, messageId);
     useLocalServices(services);
     const started = Date.now();
+    const audit = auditCapture();
     const result = options.bundleDir
       ? await runBundle(options.bundleDir, services, payload)
       : // The function's own wiring (lambda/handler.ts uses it too), here with the chosen policy.
-        await productionRule(process.env, policy)
+        await productionRule(process.env, policy, (deps) => ({ ...deps, auditSink: audit.sink }))
           .run(payload, localContext())
           .catch((error: Error) => thrownResult(error.name));
     const rewritten = services.emulator.updates.at(-1)?.content;
-    return { result, original, timeMs: Date.now() - started, ...(rewritten ? { rewritten } : {}) };
+    const audited = audit.message();
+    return {
+      result,
+      original,
+      timeMs: Date.now() - started,
+      ...(rewritten ? { rewritten } : {}),
+      ...(audited ? { audited } : {}),
+    };
   } finally {
     await services.close();
   }
@@ -250,10 +298,12 @@ async function runLocally(
  */
 async function runAgainstAws(payload: unknown, messageId: string, policy: Policy) {
   const readOnly = readOnlyPorts(sdkMessageFlow(createAwsClients().messageFlow));
+  const audit = auditCapture();
   const rule = productionRule({ [ENV.bucket]: 'read-only-replay' }, policy, (deps) => ({
     ...deps,
     messageFlow: readOnly.messageFlow,
     store: readOnly.store,
+    auditSink: audit.sink,
   }));
   const started = Date.now();
   const result = await rule
@@ -262,7 +312,14 @@ async function runAgainstAws(payload: unknown, messageId: string, policy: Policy
   const timeMs = Date.now() - started;
   const rewritten = readOnly.wouldPut();
   const original = await readOnly.original(messageId);
-  return { result, original, timeMs, ...(rewritten ? { rewritten } : {}) };
+  const audited = audit.message();
+  return {
+    result,
+    original,
+    timeMs,
+    ...(rewritten ? { rewritten } : {}),
+    ...(audited ? { audited } : {}),
+  };
 }
 
 async function replay(options: ReplayOptions): Promise<void> {
@@ -270,7 +327,7 @@ async function replay(options: ReplayOptions): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { payload, messageId } = readEvent(options.eventPath);
   const policy = options.policyPath ? readPolicyFile(options.policyPath) : bundledPolicy();
-  const { result, original, rewritten, timeMs } = options.aws
+  const { result, original, rewritten, audited, timeMs } = options.aws
     ? await runAgainstAws(payload, messageId, policy)
     : await runLocally(options, payload, messageId, policy);
   const summary: ReplaySummary = {
@@ -298,6 +355,27 @@ async function replay(options: ReplayOptions): Promise<void> {
       await previewPage(original, rewritten, summary.changes?.headers ?? []),
     );
   }
+  if (result.audit) {
+    summary.audit = {
+      outcome: result.audit.outcome,
+      rules: result.audit.rules,
+      actions: result.audit.response.actions,
+      ...(result.audit.reason ? { reason: result.audit.reason } : {}),
+      files: {},
+    };
+    if (audited) {
+      summary.audit.files.rewritten = join(options.outDir, `${messageId}.audit.eml`);
+      writeFileSync(summary.audit.files.rewritten, audited);
+      summary.audit.changes = await describeChanges(original, audited);
+      if (options.preview) {
+        summary.audit.files.preview = join(options.outDir, `${messageId}.audit.preview.html`);
+        writeFileSync(
+          summary.audit.files.preview,
+          await previewPage(original, audited, summary.audit.changes.headers),
+        );
+      }
+    }
+  }
   if (options.json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return;
@@ -316,6 +394,7 @@ async function replay(options: ReplayOptions): Promise<void> {
     `Original:  ${summary.files.original}`,
     ...(summary.files.rewritten ? [`Rewritten: ${summary.files.rewritten}`] : []),
     ...(summary.files.preview ? [`Preview:   ${summary.files.preview}`] : []),
+    ...(summary.audit && result.audit ? describeAudit(summary.audit, result.audit.response) : []),
   ];
   console.log(lines.join('\n'));
 }

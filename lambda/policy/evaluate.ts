@@ -189,10 +189,16 @@ function applies(policy: Policy, rule: PolicyRule, facts: MessageFacts): boolean
  * The rules that apply to a message, in order, up to the first that says `stop`. Without the
  * message (its headers could not be read), only rules proven from the envelope count, and the list
  * ends at a `stop` rule that may or may not apply: what follows it is not proven either.
+ * Audit-only rules count only with `audit: true` (what the policy would do with them live).
  */
-export function applicableRules(policy: Policy, facts: MessageFacts): PolicyRule[] {
+export function applicableRules(
+  policy: Policy,
+  facts: MessageFacts,
+  { audit = false }: { audit?: boolean } = {},
+): PolicyRule[] {
   const matched: PolicyRule[] = [];
   for (const rule of policy.rules) {
+    if (rule.audit && !audit) continue;
     const applied = applies(policy, rule, facts);
     if (applied === undefined && rule.stop) break;
     if (applied !== true) continue;

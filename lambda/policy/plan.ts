@@ -42,13 +42,15 @@ function factsOf(
 
 /**
  * The engine's `plan` for one message: once its top-level headers are read, the policy decides
- * (handed to `decided`, for the answer), and the decision's content is what the engine changes.
+ * (handed to `decided`, for the answer), and the decision's content (or, for an audit run, what
+ * `pick` takes from it) is what the engine changes.
  */
 export function policyPlan(
   policy: Policy,
   event: WorkMailRunLambdaEvent,
   size: number | undefined,
   decided: (decision: Decision) => void,
+  pick: (decision: Decision) => ContentPlan = (decision) => decision.content,
 ): (headers: TopHeaders) => ContentPlan {
   return (headers) => {
     const decision = decide(
@@ -58,6 +60,6 @@ export function policyPlan(
       templateValues(event, headers.get('date')[0]),
     );
     decided(decision);
-    return decision.content;
+    return pick(decision);
   };
 }

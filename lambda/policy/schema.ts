@@ -162,6 +162,12 @@ const rule = z.strictObject({
   ),
   fallback: fallback.optional().describe("Overrides the policy's fallback for this rule."),
   stop: z.boolean().default(false).describe('Stop evaluating later rules when this one applies.'),
+  audit: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Audit only (test mode): the rule is evaluated and the function logs what it would change (parts, headers, sizes, actions), but the message and the answer stay as the other rules make them. For rolling a rule out safely on live mail.',
+    ),
 });
 
 export const policySchema = z

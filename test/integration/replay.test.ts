@@ -122,6 +122,48 @@ describe('npm run replay', () => {
     });
   });
 
+  it('shows what audit-only rules would do, like a real run, and applies none of it', async () => {
+    const policy = join(out, 'audit-policy.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        organizationDomains: ['corp.example'],
+        rules: [
+          {
+            name: 'Banner trial',
+            audit: true,
+            when: { direction: 'INBOUND' },
+            actions: { banner: { text: 'TRIAL BANNER' }, deliver: { action: 'MOVE_TO_JUNK' } },
+          },
+        ],
+      }),
+    );
+
+    const { code, stdout } = await replay('--json', '--preview', '--policy', policy, '--out', out);
+
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(summary).toMatchObject({
+      outcome: { kind: 'unchanged', detail: 'unchanged' },
+      actions: [{ action: { type: 'DEFAULT' }, allRecipients: true }],
+      audit: {
+        outcome: 'audit-would-rewrite',
+        rules: ['Banner trial'],
+        actions: [{ action: { type: 'MOVE_TO_JUNK' }, allRecipients: true }],
+        changes: { changedParts: [{ part: '1.1', contentType: 'text/plain' }] },
+      },
+    });
+    expect(summary.files.rewritten).toBeUndefined();
+    const audited = readFileSync(summary.audit.files.rewritten).toString();
+    expect(audited).toContain('TRIAL BANNER');
+    expect(readFileSync(summary.audit.files.preview).toString()).toContain('TRIAL BANNER');
+
+    const text = await replay('--policy', policy, '--out', out);
+    expect(text.stdout).toMatch(
+      /Audit-only rules \(not applied[^\n]*\n.*Banner trial\n.*\n {2}MOVE_TO_JUNK for all recipients\nOutcome: audit-would-rewrite\n/s,
+    );
+  });
+
   it('writes the side-by-side preview page with --preview and lists it in --json', async () => {
     const { code, stdout } = await replay('--preview', '--json', '--out', out);
 
