@@ -59,6 +59,16 @@ export const TOP = [
   'MIME-Version: 1.0',
 ];
 
+/** A message whose multipart never closes: the engine declines it (`missing-final-boundary`). */
+export function unclosedMultipartMessage(): Buffer {
+  return withTopHeaders(
+    TOP,
+    multipart('mixed', 'b1', [part(['Content-Type: text/plain'], 'Hi\r\n')], [], {
+      unclosed: true,
+    }),
+  );
+}
+
 export function base64Lines(data: Buffer): string {
   return (data.toString('base64').match(/.{1,76}/g) ?? []).join(CRLF);
 }

@@ -84,6 +84,21 @@ function bucketObjects(prefix: string) {
   };
 }
 
+/** What both buckets share: S3-managed encryption, and no public access of any kind. */
+const PRIVATE_AND_ENCRYPTED = {
+  BucketEncryption: {
+    ServerSideEncryptionConfiguration: [
+      { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+    ],
+  },
+  PublicAccessBlockConfiguration: {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  },
+};
+
 describe('WorkMailRewriteStack', () => {
   const template = synthStack({ region: REGION }).template();
 
@@ -147,17 +162,7 @@ describe('WorkMailRewriteStack', () => {
 
   it('keeps the bucket private, encrypted with S3 keys, and empties it after a day', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: {
-        ServerSideEncryptionConfiguration: [
-          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
-        ],
-      },
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
+      ...PRIVATE_AND_ENCRYPTED,
       LifecycleConfiguration: {
         Rules: [
           {
@@ -228,17 +233,7 @@ describe('WorkMailRewriteStack keeping originals', () => {
     expect(originals[originalsId]).toMatchObject({
       DeletionPolicy: 'Delete',
       Properties: {
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: [
-            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
-          ],
-        },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
+        ...PRIVATE_AND_ENCRYPTED,
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
         LifecycleConfiguration: {
           Rules: [

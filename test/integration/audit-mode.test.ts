@@ -1,7 +1,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
 import { loadEvent } from '../../local/events';
-import { multipart, part, TOP, withTopHeaders } from '../helpers/build-mime';
+import { unclosedMultipartMessage } from '../helpers/build-mime';
 import { leafParts, readFixture, topHeader } from '../helpers/mime';
 import { testPolicy } from '../helpers/policies';
 import { type Harness, startHarness } from '../helpers/rule-harness';
@@ -122,12 +122,7 @@ describe('audit-only rules', () => {
 
   it('reports the decline the audit rules would meet, and the real run is not affected', async () => {
     harness = await startHarness({}, testPolicy({ rules: [AUDITED_BANNER] }));
-    const broken = withTopHeaders(
-      TOP,
-      multipart('mixed', 'b1', [part(['Content-Type: text/plain'], 'Hi\r\n')], [], {
-        unclosed: true,
-      }),
-    );
+    const broken = unclosedMultipartMessage();
     harness.services.emulator.addMessage('a-4', broken);
 
     const result = await harness.run(event('a-4'));

@@ -2,7 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ENV } from '../../lambda/env-names';
 import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
 import { loadEvent } from '../../local/events';
-import { multipart, part, TOP, withTopHeaders } from '../helpers/build-mime';
+import { unclosedMultipartMessage } from '../helpers/build-mime';
 import { readFixture } from '../helpers/mime';
 import { type Harness, type HarnessOptions, startHarness } from '../helpers/rule-harness';
 
@@ -50,12 +50,7 @@ describe('keeping the original', () => {
 
   it('keeps the original of a message the engine declines: the case worth debugging', async () => {
     await start();
-    const broken = withTopHeaders(
-      TOP,
-      multipart('mixed', 'b1', [part(['Content-Type: text/plain'], 'Hi\r\n')], [], {
-        unclosed: true,
-      }),
-    );
+    const broken = unclosedMultipartMessage();
     harness.services.emulator.addMessage('m-2', broken);
 
     const result = await harness.run(event('m-2'));
