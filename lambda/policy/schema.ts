@@ -189,6 +189,12 @@ export const policySchema = z
       .describe(
         'Machine-written mail: delivery and read reports (`multipart/report`), `Auto-Submitted` other than `no`, calendar answers (`text/calendar; method=REPLY`, also inside a multipart). `no-body-change` leaves its body as it is: a banner on a receipt helps nobody and can break the parser at the other end. The subject tag and headers still apply, because a sender can forge these signals. `rewrite` treats it like any other mail.',
       ),
+    cleanReplies: z
+      .boolean()
+      .default(false)
+      .describe(
+        'On outbound mail, take this policy’s inbound subject tags and banners out of the subject and the quoted thread, so partners never see `[EXTERNAL]` in their own conversation. Off by default: in forwards and Outlook replies the tag stays in the quoted header block (see Clean replies).',
+      ),
     rules: z
       .array(rule)
       .describe(

@@ -4,6 +4,7 @@ import type { ChildNode, Element } from 'domhandler';
 import { DomUtils, ElementType, parseDocument } from 'htmlparser2';
 
 import { HTML_MARK_PREFIX } from './html-marks';
+import { lineEndingOf } from './line-ending';
 import { REPLY_PREFIX } from './subject-tag';
 
 /** One of this template's inbound banners: the templates as the policy writes them. */
@@ -284,11 +285,6 @@ function bannerEnd(
     if (matches) return end;
   }
   return undefined;
-}
-
-function lineEndingOf(text: string): string {
-  const lf = text.indexOf('\n');
-  return lf > 0 && text[lf - 1] === '\r' ? '\r\n' : lf < 0 ? '\r\n' : '\n';
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { OwnBanner } from './clean-reply';
+
 /** Text for each kind of displayed body; empty or missing means nothing for that kind. */
 export interface BodyText {
   /** Plain text, for text/plain parts. Line breaks follow the part's. */
@@ -33,6 +35,12 @@ export interface ContentPlan {
    * helps nobody. Looking for it holds that alternative back, up to 1 MB.
    */
   leaveCalendarReplies?: boolean;
+  /**
+   * Clean replies: take these subject tags and inbound banners (as the policy writes them,
+   * placeholders included) out of the subject and the quoted thread, found by their mark or their
+   * exact text (see `clean-reply.ts`).
+   */
+  cleanReplies?: { subjectTags: readonly string[]; banners: readonly OwnBanner[] };
 }
 
 /** The message's top-level headers, as a plan reads them. */
@@ -74,6 +82,8 @@ export interface PartReport {
   added?: ('banner' | 'footer')[];
   /** Foreign copies of this engine's HTML mark renamed in the part (untrusted mail). */
   neutralised?: number;
+  /** Own inbound banners taken out of the quoted thread (clean replies). */
+  removed?: number;
   /** Why a part was skipped, or a note on a rewritten one (no message text, only structure). */
   reason?: string;
   bytesBefore: number;
@@ -86,7 +96,7 @@ export interface PartReport {
 export interface RewriteReport {
   /** The message already carried this run's marker: nothing was changed. */
   alreadyRewritten: boolean;
-  subject: 'tagged' | 'already-tagged' | 'added' | 'not-configured';
+  subject: 'tagged' | 'already-tagged' | 'added' | 'cleaned' | 'not-configured';
   /** A marker header with another value was found and replaced. */
   foreignMarkerRemoved: boolean;
   /** Set when banner and footer were left out on purpose: the message answers an invitation. */

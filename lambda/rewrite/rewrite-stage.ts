@@ -2,6 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Headers, MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
 import { BodySelector } from './body-selection';
 import { isCalendarReply } from './calendar-reply';
+import { cleanSubjectLine } from './clean-reply';
 import { markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type {
@@ -284,9 +285,18 @@ export class RewriteStage extends Transform {
   }
 
   private tagSubject(headers: Headers) {
+    const subject = headers.getList().find((line) => line.key === 'subject');
+    const cleaned =
+      subject && this.content.cleanReplies
+        ? cleanSubjectLine(subject.line, this.content.cleanReplies.subjectTags)
+        : undefined;
+    if (subject && cleaned !== undefined) {
+      subject.line = cleaned;
+      headers.changed = true;
+      this.report.subject = 'cleaned';
+    }
     const tag = this.content.subjectTag;
     if (!tag) return;
-    const subject = headers.getList().find((line) => line.key === 'subject');
     if (!subject) {
       headers.addFormatted('Subject', newSubjectLine(tag), headers.getList().length);
       this.report.subject = 'added';
@@ -393,9 +403,11 @@ export class RewriteStage extends Transform {
       footer: footer ? this.content.footer?.[kind] || undefined : undefined,
     };
     const raw = Buffer.concat(fragment.chunks, fragment.size);
-    // Untrusted HTML is read even where nothing is added: a stranger's copy of our mark goes.
-    const neutralise = this.content.untrusted === true && kind === 'html';
-    if (!additions.banner && !additions.footer && !neutralise) {
+    // Read even where nothing is added: a stranger's copy of our mark goes from untrusted HTML,
+    // and our own banner from the quoted thread of a reply.
+    const inspect =
+      (this.content.untrusted === true && kind === 'html') || Boolean(this.content.cleanReplies);
+    if (!additions.banner && !additions.footer && !inspect) {
       this.pushPart(node, raw);
       return;
     }
@@ -422,7 +434,7 @@ export class RewriteStage extends Transform {
       else this.pushPart(node, raw);
       return;
     }
-    if (inserted.added.length === 0 && inserted.neutralised === 0) {
+    if (inserted.added.length === 0 && inserted.neutralised === 0 && inserted.removed === 0) {
       this.pushPart(node, raw);
       if (additions.banner || additions.footer) {
         this.report.parts.push({
@@ -439,6 +451,7 @@ export class RewriteStage extends Transform {
       change: 'rewritten',
       added: inserted.added,
       ...(inserted.neutralised ? { neutralised: inserted.neutralised } : {}),
+      ...(inserted.removed ? { removed: inserted.removed } : {}),
       ...(note ? { reason: note } : {}),
     };
     const headers = node.headers as Headers;
@@ -467,7 +480,12 @@ export class RewriteStage extends Transform {
 
   private marks(): Marks {
     this.token ??= markToken(this.rules.marker.value);
-    return { token: this.token, untrusted: this.content.untrusted === true };
+    const ownBanners = this.content.cleanReplies?.banners;
+    return {
+      token: this.token,
+      untrusted: this.content.untrusted === true,
+      ...(ownBanners ? { ownBanners } : {}),
+    };
   }
 
   private partReport(node: MimeNode, bytesBefore: number, bytesAfter: number) {

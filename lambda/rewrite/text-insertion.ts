@@ -1,7 +1,9 @@
 import iconv = require('iconv-lite');
 
+import { cleanHtml, cleanText, type OwnBanner } from './clean-reply';
 import { findHtmlAnchors, withMetaCharset } from './html-anchors';
 import { htmlMarkOpening, neutraliseForeignMarks } from './html-marks';
+import { lineEndingOf } from './line-ending';
 
 /** Plain text or HTML, the two kinds of displayed body. */
 export type BodyKind = 'text' | 'html';
@@ -29,6 +31,8 @@ export interface Marks {
    * are neutralised (HTML), and a banner or footer already in place does not count as ours.
    */
   untrusted: boolean;
+  /** This template's own inbound banners, to take out of quoted text (clean replies). */
+  ownBanners?: readonly OwnBanner[];
 }
 
 export type InsertionResult =
@@ -42,6 +46,8 @@ export type InsertionResult =
       added: ('banner' | 'footer')[];
       /** Foreign copies of this engine's HTML mark that were renamed. */
       neutralised: number;
+      /** Own banners taken out of quoted text. */
+      removed: number;
     }
   | { ok: false; reason: string };
 
@@ -54,12 +60,6 @@ const ASCII_PROBE = '<body></BODY>\r\n -=_azAZ09';
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
   return true;
-}
-
-function lineEndingOf(body: string, fallback: string): string {
-  const lf = body.indexOf('\n');
-  if (lf < 0) return fallback;
-  return lf > 0 && body[lf - 1] === '\r' ? '\r\n' : '\n';
 }
 
 /** RFC 3676: no trailing spaces (they would join lines), and space-stuffing. */
@@ -197,6 +197,47 @@ function toLatin1(text: string, label: string): string {
   return isAscii(text) ? text : iconv.encode(text, label).toString('latin1');
 }
 
+function fromLatin1(bytes: string, label: string): string | undefined {
+  if (UTF8_LABELS.has(label)) return Buffer.from(bytes, 'latin1').toString('utf8');
+  if (isAscii(bytes)) return bytes;
+  return iconv.encodingExists(label)
+    ? iconv.decode(Buffer.from(bytes, 'latin1'), label)
+    : undefined;
+}
+
+/**
+ * Takes this template's own banners out of a body (clean replies). They are matched on the text
+ * as decoded from the part's charset; in a byte-preserving run the cut text goes back to the same
+ * bytes, and a part whose bytes would not survive that round trip is left as it is.
+ */
+function withoutOwnBanners(
+  body: string,
+  format: PartFormat,
+  { ownBanners: banners }: Marks,
+  label: string | undefined,
+  eol: string,
+): { body: string; removed: number } {
+  if (!banners?.length) return { body, removed: 0 };
+  const text = label === undefined ? body : fromLatin1(body, label);
+  if (text === undefined || (label !== undefined && toLatin1(text, label) !== body))
+    return { body, removed: 0 };
+  const cleaned = cleanBody(text, format.kind, banners, eol);
+  if (cleaned.removed === 0) return { body, removed: 0 };
+  const result = label === undefined ? cleaned.text : toLatin1(cleaned.text, label);
+  return { body: result, removed: cleaned.removed };
+}
+
+function cleanBody(
+  text: string,
+  kind: BodyKind,
+  banners: readonly OwnBanner[],
+  eol: string,
+): { text: string; removed: number } {
+  if (kind === 'text') return cleanText(text, banners, lineEndingOf(text, eol));
+  const { html, removed } = cleanHtml(text, banners);
+  return { text: html, removed };
+}
+
 /**
  * Adds a banner and/or a footer to a decoded body part. The original bytes are kept when the
  * part's charset can hold the additions; otherwise the part is converted to UTF-8 (and the
@@ -220,13 +261,15 @@ export function insertIntoBody(
       banner: additions.banner && toLatin1(additions.banner, label),
       footer: additions.footer && toLatin1(additions.footer, label),
     };
-    const result = insert(body.toString('latin1'), format, inLatin1, marks, defaultEol);
+    const own = withoutOwnBanners(body.toString('latin1'), format, marks, label, defaultEol);
+    const result = insert(own.body, format, inLatin1, marks, defaultEol);
     return {
       ok: true,
       body: Buffer.from(result.text, 'latin1'),
       nonAscii,
       added: result.added,
       neutralised: result.neutralised,
+      removed: own.removed,
     };
   }
 
@@ -234,7 +277,8 @@ export function insertIntoBody(
   if (undeclared) return { ok: false, reason: '8-bit text in a part that declares no charset' };
   const decoded = decodeStrictly(body, label);
   if (decoded === undefined) return { ok: false, reason: `bytes that are not valid ${label}` };
-  const result = insert(decoded, format, additions, marks, defaultEol);
+  const own = withoutOwnBanners(decoded, format, marks, undefined, defaultEol);
+  const result = insert(own.body, format, additions, marks, defaultEol);
   const text =
     format.kind === 'html'
       ? withMetaCharset(result.text, findHtmlAnchors(result.text).metaTags, 'utf-8')
@@ -246,5 +290,6 @@ export function insertIntoBody(
     nonAscii: true,
     added: result.added,
     neutralised: result.neutralised,
+    removed: own.removed,
   };
 }
