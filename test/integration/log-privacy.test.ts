@@ -39,7 +39,13 @@ describe('logs at the default level', () => {
     await harness.services.close();
   });
 
-  it.each<{ name: string; setup?: Setup; policy?: Record<string, unknown> }>([
+  it.each<{
+    name: string;
+    setup?: Setup;
+    policy?: Record<string, unknown>;
+    audit?: boolean;
+    env?: Record<string, string>;
+  }>([
     { name: 'the success path' },
     {
       name: 'a retry after our own Put',
@@ -93,9 +99,29 @@ describe('logs at the default level', () => {
       setup: (h) => h.services.emulator.addMessage('private-msg', message(false)),
       policy: { fallback: 'wrap' },
     },
-  ])('carry no subject, body or address on $name', async ({ setup, policy }) => {
+    { name: 'an audit rule that would bounce a recipient', audit: true },
+    {
+      name: 'an audit rule on a message it cannot change',
+      setup: (h) => h.services.emulator.addMessage('private-msg', message(false)),
+      audit: true,
+    },
+    { name: 'an original that cannot be kept', env: { ORIGINAL_BUCKET: 'no-such-bucket' } },
+  ])('carry no subject, body or address on $name', async ({ setup, policy, audit, env }) => {
+    const auditRule = {
+      name: 'Audit',
+      audit: true,
+      when: { direction: 'INBOUND' },
+      actions: {
+        footer: { text: 'AUDITED' },
+        deliver: {
+          action: 'BOUNCE',
+          bounceMessage: 'No.',
+          recipients: ['zqrecipientq7@corp.example'],
+        },
+      },
+    };
     harness = await startHarness(
-      {},
+      env ?? {},
       testPolicy({
         ...policy,
         rules: [
@@ -108,9 +134,10 @@ describe('logs at the default level', () => {
               headers: { 'X-Seen': 'yes' },
             },
           },
+          ...(audit ? [auditRule] : []),
         ],
       }),
-      { s3Faults: true },
+      { s3Faults: true, createOriginalBucket: false },
     );
     harness.services.emulator.addMessage('private-msg', message());
     setup?.(harness);
@@ -120,6 +147,8 @@ describe('logs at the default level', () => {
 
     const logged = harness.log.text();
     expect(harness.log.entries.length).toBeGreaterThan(0);
+    if (audit) expect(logged).toContain('audit:');
+    if (env) expect(logged).toContain('the original could not be kept');
     for (const token of TOKENS) expect(logged.toLowerCase()).not.toContain(token.toLowerCase());
   });
 
