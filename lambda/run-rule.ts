@@ -21,7 +21,7 @@ import { type DeclineReason, RewriteDeclinedError } from './rewrite/rewrite-decl
 import { DEFAULT_MAX_OUTPUT_BYTES, startRewrite } from './rewrite/rewrite-message';
 import type { ContentPlan, RewriteReport } from './rewrite/rewrite-rules';
 import { wrapMessage } from './rewrite/wrap-message';
-import { tee } from './tee';
+import { sideCopy, tee } from './tee';
 import { OutOfTimeError, startBudget } from './time-budget';
 import {
   parseWorkMailEvent,
@@ -197,14 +197,14 @@ async function rewriteAndPut(
     once: true,
   });
   const auditing = policy.rules.some((rule) => rule.audit);
-  const extra = (deps.originals ? 1 : 0) + (auditing ? 1 : 0);
-  const [input = message.body, ...branches] = extra ? tee(message.body, extra + 1) : [];
-  const copy = deps.originals ? branches.shift() : undefined;
-  if (deps.originals && copy) {
+  const [input = message.body, auditInput] =
+    auditing || deps.originals ? tee(message.body, auditing ? 2 : 1) : [];
+  if (auditInput) progress.auditing = startAudit(event, deps, auditInput, message.size, signal);
+  if (deps.originals) {
+    // The copy never holds the mail back: one that falls too far behind is given up.
+    const copy = sideCopy(message.body, ORIGINAL_MAX_BEHIND_BYTES);
     progress.keeping = keepOriginal(deps.originals, event, deps, copy, signal);
   }
-  const auditInput = branches.shift();
-  if (auditInput) progress.auditing = startAudit(event, deps, auditInput, message.size, signal);
   const rewrite = startRewrite(input, {
     marker: { header: policy.markerHeader, value: event.invocationId },
     plan: policyPlan(policy, event, message.size, (decision) => {
@@ -222,7 +222,6 @@ async function rewriteAndPut(
   if (head.alreadyRewritten || !(changesContent(content) || content.cleanReplies)) {
     // Nothing to upload: a retry after our own Put, or a message the policy leaves as it is.
     rewrite.cancel();
-    progress.keeping?.drop();
     await rewrite.done.catch(() => undefined);
     const outcome = head.alreadyRewritten ? 'already-rewritten' : 'unchanged';
     log.info(
@@ -236,6 +235,7 @@ async function rewriteAndPut(
     );
     return { response, outcome, rules };
   }
+  progress.keeping?.commit();
   const objectKey = objectKeyFor(config.keyPrefix, event.invocationId);
   const upload = store.put(objectKey, rewrite.output, signal);
   // A failed upload stops reading the output: end the rewrite too, or it would wait forever.
@@ -386,17 +386,24 @@ const OWN_ERRORS = new Set([
   MissingMessageBodyError.name,
 ]);
 
-/** The untouched original on its way to the originals bucket. */
+/** How far the original's upload may fall behind the rewrite before it is given up. */
+const ORIGINAL_MAX_BEHIND_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The untouched original, held back until it is known whether the message changes: only then
+ * is it uploaded. A retry that fetched our own output, or a message that goes out as it came,
+ * never reaches the bucket.
+ */
 interface Keeping {
-  /** The key once stored; undefined when it was dropped or failed (logged, never fatal). */
-  readonly done: Promise<string | undefined>;
-  /** Stops keeping it: the message goes out as it came, so there is nothing to compare. */
-  drop(): void;
+  /** Uploads it (once): the message changes, or could not be changed. */
+  commit(): void;
+  /** The key once stored; undefined when it was never committed or failed (logged, not fatal). */
+  finish(): Promise<string | undefined>;
 }
 
 /**
- * Streams the original to the originals bucket while the rewrite reads it. Mail comes first: a
- * failure here is logged, and the message is delivered as planned all the same.
+ * Keeps the original in the originals bucket. Mail comes first: a failure here is logged, and the
+ * message is delivered as planned all the same.
  */
 function keepOriginal(
   store: MessageStore,
@@ -405,25 +412,26 @@ function keepOriginal(
   copy: Readable,
   signal: AbortSignal,
 ): Keeping {
-  let dropped = false;
+  let upload: Promise<string | undefined> | undefined;
   const key = objectKeyFor(deps.config.keyPrefix, event.invocationId);
-  const done = store.put(key, copy, signal).then(
-    () => (dropped ? undefined : key),
-    (error: unknown) => {
-      if (!dropped) {
-        deps.log.warn('the original could not be kept', {
-          ...eventFields(event),
-          ...failureFields(error, 'original-not-kept'),
-        });
-      }
-      return undefined;
-    },
-  );
   return {
-    done,
-    drop() {
-      dropped = true;
-      copy.destroy();
+    commit() {
+      upload ??= store.put(key, copy, signal).then(
+        () => key,
+        (error: unknown) => {
+          // An upload that stopped reading must not leave the copy filling up.
+          copy.destroy();
+          deps.log.warn('the original could not be kept', {
+            ...eventFields(event),
+            ...failureFields(error, 'original-not-kept'),
+          });
+          return undefined;
+        },
+      );
+    },
+    finish() {
+      if (!upload) copy.destroy();
+      return upload ?? Promise.resolve(undefined);
     },
   };
 }
@@ -594,15 +602,15 @@ export async function runRule(
     }
     // Before the answer: a frozen Lambda would never finish the upload or the audit.
     const [originalKey, audit] = await Promise.all([
-      progress.keeping?.done,
+      progress.keeping?.finish(),
       progress.auditing?.done,
     ]);
     if (originalKey) result = { ...result, originalKey };
     if (audit) result = { ...result, audit };
   } catch (error) {
-    // WorkMail retries, and the retry keeps the original and audits again.
-    progress.keeping?.drop();
+    // WorkMail retries: the retry audits again, and keeps the original if this run had not.
     progress.auditing?.cancel();
+    await progress.keeping?.finish();
     throw error;
   } finally {
     budget.end();
@@ -645,6 +653,8 @@ export async function runRule(
     };
     const fields = { ...eventLogFields, ...failureFields(error, outcome.reason) };
     if (outcome.action === 'retry') requestRetry(error, outcome.reason, eventLogFields);
+    // The message that could not be changed is the one worth keeping for debugging.
+    progress.keeping?.commit();
     const fallback: Fallback | undefined = decision?.fallback;
     const contentFailure =
       error instanceof RewriteDeclinedError || CONTENT_FAILURES.has(outcome.reason);

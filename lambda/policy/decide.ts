@@ -103,7 +103,10 @@ function contentOf(rules: readonly PolicyRule[], values: TemplateValues): Conten
 function distrustStrangers(policy: Policy, facts: MessageFacts, content: ContentPlan): ContentPlan {
   if (facts.direction !== 'INBOUND' || senderIsInternal(policy, facts) === true) return content;
   const set = new Set(content.headers?.map(([name]) => name.toLowerCase()));
-  const owned = policy.rules.flatMap((rule) => Object.keys(rule.actions.headers ?? {}));
+  // Audit-only rules change nothing live: not even which headers count as ours.
+  const owned = policy.rules.flatMap((rule) =>
+    rule.audit ? [] : Object.keys(rule.actions.headers ?? {}),
+  );
   const removeHeaders = [...new Set(owned.map((name) => name.toLowerCase()))].filter(
     (name) => !set.has(name),
   );

@@ -41,7 +41,8 @@ export function htmlMarkOpening(role: 'banner' | 'footer', token: string): strin
   return `<div ${HTML_MARK_PREFIX}-${token}="${role}" style="${STAY_VISIBLE}">`;
 }
 
-const FOREIGN_MARK = new RegExp(`(\\s)${HTML_MARK_PREFIX}`, 'gi');
+// Browsers and htmlparser2 also take `/` or a closing quote as the end of the previous attribute.
+const FOREIGN_MARK = new RegExp(`([\\s/"'])${HTML_MARK_PREFIX}`, 'gi');
 
 /**
  * Renames every attribute that looks like this engine's mark in HTML from a stranger, so that no

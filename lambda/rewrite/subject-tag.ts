@@ -22,20 +22,25 @@ export function displayText(rawValue: string): string {
 /** One reply or forward prefix as clients write them, in several languages (`Re:`, `AW:`, `RE[2]:`). */
 export const REPLY_PREFIX = /^(?:re|fwd?|aw|wg|sv|vs|antw|tr|rif|enc|odp)(?:\[\d+\])?\s*:\s*/i;
 
+/** Reply and forward prefixes before the tag: `RE: AW: WG: ` and the like, not 25 of them. */
+const MAX_PREFIX_LENGTH = 20;
+
 /**
  * True when the display text starts with the tag, before or after reply and forward prefixes
  * (`RE: [EXTERNAL] …`). A tag further on does not count: a sender could put it where the subject
- * is cut off on screen, and the warning would never show.
+ * is cut off on screen (after a long run of `RE: ` too), and the warning would never show.
  */
 export function carriesTag(rawValue: string, tag: string): boolean {
   const wanted = tag.toLowerCase();
-  let text = displayText(rawValue).trimStart();
-  for (;;) {
+  const shown = displayText(rawValue).trimStart();
+  let text = shown;
+  while (shown.length - text.length <= MAX_PREFIX_LENGTH) {
     if (text.toLowerCase().startsWith(wanted)) return true;
     const prefix = REPLY_PREFIX.exec(text);
     if (!prefix) return false;
     text = text.slice(prefix[0].length);
   }
+  return false;
 }
 
 function isAscii(text: string): boolean {

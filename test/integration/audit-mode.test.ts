@@ -98,6 +98,36 @@ describe('audit-only rules', () => {
     expect(await objects()).toEqual([]);
   });
 
+  it('reads a large message to the end for the audit after the real run stopped early', async () => {
+    harness = await startHarness({}, testPolicy({ rules: [AUDITED_BANNER] }));
+    const big = Buffer.concat([
+      readFixture('plain-7bit.eml'),
+      Buffer.from(`${'x'.repeat(900)}\r\n`.repeat(5000)),
+    ]);
+    harness.services.emulator.addMessage('a-5', big);
+
+    const result = await harness.run(event('a-5'));
+
+    expect(result.outcome).toBe('unchanged');
+    expect(result.audit).toMatchObject({ outcome: 'audit-would-rewrite' });
+    expect(result.audit?.report?.bytesIn).toBe(big.length);
+  });
+
+  it('does not take a sender’s header away because an audit-only rule would set it', async () => {
+    harness = await startHarness({}, testPolicy({ rules: [LIVE_TAG, AUDITED_BANNER] }));
+    const raw = Buffer.concat([
+      Buffer.from('X-Audit-Test: the senders\r\n'),
+      readFixture('plain-7bit.eml'),
+    ]);
+    harness.services.emulator.addMessage('a-6', raw);
+
+    const result = await harness.run(event('a-6'));
+
+    expect(result.report?.headersRemoved).toEqual([]);
+    const put = harness.services.emulator.message('a-6') ?? Buffer.alloc(0);
+    expect(topHeader(put, 'X-Audit-Test')).toBe('the senders');
+  });
+
   it('says nothing when no audit rule applies', async () => {
     harness = await startHarness(
       {},

@@ -74,6 +74,9 @@ describe('keeping the original', () => {
     expect(retry).toMatchObject({ outcome: 'already-rewritten' });
     expect(retry.originalKey).toBeUndefined();
     expect(await kept()).toEqual([first.originalKey]);
+    // The retry fetched our own output: its copy was dropped, and the original is still there.
+    const keptCopy = await harness.readObject(first.originalKey ?? '', ORIGINALS);
+    expect(keptCopy.equals(original)).toBe(true);
   });
 
   it('delivers the rewritten message all the same when the original cannot be kept', async () => {

@@ -39,6 +39,15 @@ describe('neutraliseForeignMarks', () => {
     );
   });
 
+  it('finds the attribute after a slash or a closing quote, as browsers do', () => {
+    const forged =
+      '<div/data-mail-rewrite="banner">a</div><p class="x"data-mail-rewrite="banner">b</p>';
+    expect(neutraliseForeignMarks(forged)).toEqual({
+      html: '<div/data-foreign-mail-rewrite="banner">a</div><p class="x"data-foreign-mail-rewrite="banner">b</p>',
+      count: 2,
+    });
+  });
+
   it('returns HTML without marks as it is', () => {
     expect(neutraliseForeignMarks('<p class="x">hi</p>')).toEqual({
       html: '<p class="x">hi</p>',

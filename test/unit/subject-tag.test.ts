@@ -28,6 +28,10 @@ describe('tagSubjectLine', () => {
     // Placed where clients cut the subject off, a tag would never be seen: ours goes in front.
     const hidden = `Subject: Invoice${' '.repeat(200)}[EXTERNAL]`;
     expect(tagSubjectLine(hidden, TAG)).toMatch(/^Subject: \[EXTERNAL\]\r\n Invoice/);
+    // Nor behind a long run of prefixes, which pushes it off screen just the same.
+    expect(tagSubjectLine(`Subject: ${'RE: '.repeat(25)}[EXTERNAL] Urgent`, TAG)).toMatch(
+      /^Subject: \[EXTERNAL\]\r\n RE: RE:/,
+    );
     expect(tagSubjectLine('Subject: Re: [ticket 7] [EXTERNAL] Hello', TAG)).toBe(
       'Subject: [EXTERNAL] Re: [ticket 7] [EXTERNAL] Hello',
     );
