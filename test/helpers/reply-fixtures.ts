@@ -117,6 +117,24 @@ export interface ReplyFixture {
 
 const crlf = (...lines: string[]): string => lines.join('\r\n');
 
+/** A reply or forward whose subject is the tagged original's behind the client's prefix. */
+function fixture(
+  client: Client,
+  kind: ReplyFixture['kind'],
+  prefix: string,
+  bodies: Pick<ReplyFixture, 'html' | 'text'>,
+): ReplyFixture {
+  return {
+    client,
+    kind,
+    subject: {
+      line: `Subject: ${prefix} ${TAG} Quarterly figures`,
+      cleaned: `Subject: ${prefix} Quarterly figures`,
+    },
+    ...bodies,
+  };
+}
+
 /** Greedy word wrap: lines of at most `width` characters (a longer word stands alone). */
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
@@ -284,16 +302,7 @@ function outlookDesktop(kind: 'reply' | 'forward'): ReplyFixture {
     { keeps: [note, PARTNER_WORDS, 'Sent: Tuesday'], tagsLeft: 1 },
   );
   const prefix = kind === 'reply' ? 'RE:' : 'FW:';
-  return {
-    client: 'Outlook desktop',
-    kind,
-    subject: {
-      line: `Subject: ${prefix} ${TAG} Quarterly figures`,
-      cleaned: `Subject: ${prefix} Quarterly figures`,
-    },
-    html,
-    text,
-  };
+  return fixture('Outlook desktop', kind, prefix, { html, text });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,16 +401,7 @@ function outlookWeb(kind: 'reply' | 'forward'): ReplyFixture {
     { keeps: [note, PARTNER_WORDS, '_'.repeat(32)], tagsLeft: 1 },
   );
   const prefix = kind === 'reply' ? 'RE:' : 'FW:';
-  return {
-    client: 'Outlook on the web',
-    kind,
-    subject: {
-      line: `Subject: ${prefix} ${TAG} Quarterly figures`,
-      cleaned: `Subject: ${prefix} Quarterly figures`,
-    },
-    html,
-    text,
-  };
+  return fixture('Outlook on the web', kind, prefix, { html, text });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -481,16 +481,7 @@ function gmail(kind: 'reply' | 'forward'): ReplyFixture {
     },
   );
   const prefix = kind === 'reply' ? 'Re:' : 'Fwd:';
-  return {
-    client: 'Gmail',
-    kind,
-    subject: {
-      line: `Subject: ${prefix} ${TAG} Quarterly figures`,
-      cleaned: `Subject: ${prefix} Quarterly figures`,
-    },
-    html,
-    text,
-  };
+  return fixture('Gmail', kind, prefix, { html, text });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -564,16 +555,7 @@ function appleMail(kind: 'reply' | 'forward', banner = insertedBanner('new')): R
     { keeps: [note, PARTNER_WORDS, '> Hi Alex,'], tagsLeft: kind === 'reply' ? 0 : 1 },
   );
   const prefix = kind === 'reply' ? 'Re:' : 'Fwd:';
-  return {
-    client: 'Apple Mail',
-    kind,
-    subject: {
-      line: `Subject: ${prefix} ${TAG} Quarterly figures`,
-      cleaned: `Subject: ${prefix} Quarterly figures`,
-    },
-    html,
-    text,
-  };
+  return fixture('Apple Mail', kind, prefix, { html, text });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -736,16 +718,7 @@ function thunderbird(kind: 'reply' | 'forward'): ReplyFixture {
     },
   );
   const prefix = kind === 'reply' ? 'Re:' : 'Fwd:';
-  return {
-    client: 'Thunderbird',
-    kind,
-    subject: {
-      line: `Subject: ${prefix} ${TAG} Quarterly figures`,
-      cleaned: `Subject: ${prefix} Quarterly figures`,
-    },
-    html,
-    text,
-  };
+  return fixture('Thunderbird', kind, prefix, { html, text });
 }
 
 // ---------------------------------------------------------------------------------------------
