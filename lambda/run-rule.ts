@@ -12,7 +12,7 @@ import {
 } from './failure-outcome';
 import type { MetricsPort } from './metrics';
 import { objectKeyFor } from './object-key';
-import { changesContent, cleansReplies, type Decision } from './policy/decide';
+import { changesContent, cleansReplies, type Decision, hasAuditRules } from './policy/decide';
 import { anyRuleMayApply } from './policy/evaluate';
 import { envelopeDecision, eventFacts, policyPlan } from './policy/plan';
 import type { Fallback, Policy } from './policy/schema';
@@ -196,7 +196,7 @@ async function rewriteAndPut(
   signal.addEventListener('abort', () => message.body.destroy(signal.reason as Error), {
     once: true,
   });
-  const auditing = policy.rules.some((rule) => rule.audit);
+  const auditing = hasAuditRules(policy);
   const [input = message.body, auditInput] =
     auditing || deps.originals ? tee(message.body, auditing ? 2 : 1) : [];
   if (auditInput) progress.auditing = startAudit(event, deps, auditInput, message.size, signal);
@@ -237,10 +237,9 @@ async function rewriteAndPut(
   }
   progress.keeping?.commit();
   const objectKey = objectKeyFor(config.keyPrefix, event.invocationId);
-  const upload = store.put(objectKey, rewrite.output, signal);
-  // A failed upload stops reading the output: end the rewrite too, or it would wait forever.
-  upload.catch((error: unknown) => rewrite.output.destroy(error as Error));
-  const [stored, report] = await settleBoth(upload, rewrite.done);
+  const [stored, report] = await readToEnd(rewrite.output, rewrite.done, (output) =>
+    store.put(objectKey, output, signal),
+  );
   const streamedAt = now();
   const unplaced = unplacedAddition(content, report);
   if (unplaced && fallback === 'wrap') {
@@ -331,9 +330,9 @@ async function wrapAndPut(
     maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
   });
   const objectKey = objectKeyFor(config.keyPrefix, event.invocationId);
-  const upload = store.put(objectKey, wrapped.output, signal);
-  upload.catch((error: unknown) => wrapped.output.destroy(error as Error));
-  const [stored] = await settleBoth(upload, wrapped.done);
+  const [stored] = await readToEnd(wrapped.output, wrapped.done, (output) =>
+    store.put(objectKey, output, signal),
+  );
   signal.throwIfAborted();
   await messageFlow.putRawMessage(event.messageId, stored, signal);
   log.warn('the policy wrapped what it could not change', {
@@ -353,12 +352,20 @@ async function wrapAndPut(
 }
 
 /**
- * Waits for the upload and the rewrite together. When both fail, a declined message is the cause
- * (the upload failed because its input did); otherwise the upload's own error is, because the
- * rewrite then only reports that its output was closed (lib-storage closes it without an error).
+ * Hands a rewrite's output to its reader (an upload, the audit's sink) and waits for both. A
+ * reader that fails stops reading: the output is ended too, or the rewrite would wait forever.
+ * When both fail, a declined message is the cause (the reader failed because its input did);
+ * otherwise the reader's own error is, because the rewrite then only reports that its output was
+ * closed (lib-storage closes it without an error).
  */
-async function settleBoth<T, R>(upload: Promise<T>, rewrite: Promise<R>): Promise<[T, R]> {
-  const [uploaded, rewritten] = await Promise.allSettled([upload, rewrite]);
+async function readToEnd<T, R>(
+  output: Readable,
+  rewrite: Promise<R>,
+  read: (output: Readable) => Promise<T>,
+): Promise<[T, R]> {
+  const reading = read(output);
+  reading.catch((error: unknown) => output.destroy(error as Error));
+  const [uploaded, rewritten] = await Promise.allSettled([reading, rewrite]);
   if (rewritten.status === 'rejected' && rewritten.reason instanceof RewriteDeclinedError) {
     throw rewritten.reason;
   }
@@ -498,9 +505,7 @@ function startAudit(
       await rewrite.done.catch(() => undefined);
       return undefined;
     }
-    const sink = (deps.auditSink ?? drain)(rewrite.output);
-    sink.catch((error: unknown) => rewrite.output.destroy(error as Error));
-    const [, report] = await settleBoth(sink, rewrite.done);
+    const [, report] = await readToEnd(rewrite.output, rewrite.done, deps.auditSink ?? drain);
     signal.throwIfAborted();
     const outcome = changedAnything(report) ? 'audit-would-rewrite' : 'audit-would-not-change';
     deps.log.info('audit: what the audit-only rules would do', {
@@ -513,12 +518,7 @@ function startAudit(
     return { outcome, rules: audit.rules, response: audit.response, report };
   };
   const done = run().catch((error: unknown) => {
-    const reason =
-      error instanceof RewriteDeclinedError
-        ? `declined-${error.reason}`
-        : signal.aborted
-          ? OUT_OF_TIME.reason
-          : classifyFailure(error).reason;
+    const reason = outcomeOf(error, signal).reason;
     const audit = decision?.audit;
     deps.log.warn('audit: the audit-only rules could not change the message', {
       ...eventFields(event),
@@ -564,6 +564,18 @@ const OUT_OF_TIME: FailureOutcome = {
   reason: 'out-of-time',
   severity: 'warn',
 };
+
+/**
+ * What a failure means. Once the budget ran out, the time is the cause of whatever a call failed
+ * with, unless the service said something specific (frozen, rejected, not found...).
+ */
+function outcomeOf(error: unknown, budget: AbortSignal): FailureOutcome {
+  const outcome = classifyFailure(error);
+  if (!budget.aborted) return outcome;
+  return outcome.action === 'retry' || outcome.reason === 'unexpected-error'
+    ? OUT_OF_TIME
+    : outcome;
+}
 
 /**
  * Runs the rule on one Lambda payload and decides what every failure means. Returns the result
@@ -618,18 +630,6 @@ export async function runRule(
   measure(result.outcome, result);
   return result;
 
-  /**
-   * What a failure means. Once the budget ran out, the time is the cause of whatever a call failed
-   * with, unless the service said something specific (frozen, rejected, not found...).
-   */
-  function outcomeOf(error: unknown): FailureOutcome {
-    const outcome = classifyFailure(error);
-    if (!budget.signal.aborted) return outcome;
-    return outcome.action === 'retry' || outcome.reason === 'unexpected-error'
-      ? OUT_OF_TIME
-      : outcome;
-  }
-
   /** Logs and measures why WorkMail should retry, then throws so that it does. */
   function requestRetry(error: unknown, reason: string, fields: Record<string, unknown>): never {
     deps.log.error('failing the invocation so that WorkMail retries it', {
@@ -643,7 +643,7 @@ export async function runRule(
 
   /** Decides what a failure means: throws (retry) or answers with the fallback. */
   async function answerFailure(error: unknown): Promise<RuleResult> {
-    const outcome = outcomeOf(error);
+    const outcome = outcomeOf(error, budget.signal);
     // Headers never read: the rules the envelope alone proves still decide the answer.
     if (event && !progress.decision) progress.decision = envelopeDecision(deps.policy, event);
     const decision = progress.decision;
@@ -669,7 +669,7 @@ export async function runRule(
       const wrapped = await wrapAndPut(event, deps, progress, outcome.reason, budget.signal).catch(
         (wrapError: unknown) => {
           // A wrap that fails too falls back to the original; a fault of the moment is retried.
-          const wrapOutcome = outcomeOf(wrapError);
+          const wrapOutcome = outcomeOf(wrapError, budget.signal);
           if (wrapOutcome.action === 'retry')
             requestRetry(wrapError, wrapOutcome.reason, eventLogFields);
           deps.log.warn('wrapping failed as well', {
