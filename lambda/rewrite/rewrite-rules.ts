@@ -32,7 +32,8 @@ export interface ContentPlan {
   /**
    * Leave the body as it is when a `multipart/alternative` carries a calendar answer
    * (`text/calendar; method=REPLY`): clients render it from the calendar data, and a banner on it
-   * helps nobody. Looking for it holds that alternative back, up to 1 MB.
+   * helps nobody. Looking for it holds that alternative back, up to 1 MB, so set it only when
+   * there is a banner or footer to leave out.
    */
   leaveCalendarReplies?: boolean;
   /**

@@ -351,7 +351,12 @@ export class RewriteStage extends Transform {
       chunk.type === 'node' &&
       isCalendarReply((chunk.headers || undefined)?.getFirst('content-type') ?? '');
     if (answer) {
-      this.content = { ...this.content, banner: undefined, footer: undefined };
+      this.content = {
+        ...this.content,
+        banner: undefined,
+        footer: undefined,
+        leaveCalendarReplies: false,
+      };
       this.report.bodyLeftAsIs = 'calendar-reply';
     }
     const ended = chunk.type === 'data' && startsLineWith(chunk.value, ahead.delimiter);
@@ -364,12 +369,7 @@ export class RewriteStage extends Transform {
   }
 
   private mayHideCalendarReply(node: MimeNode): boolean {
-    const { banner, footer, leaveCalendarReplies } = this.content;
-    return (
-      leaveCalendarReplies === true &&
-      node.multipart === 'alternative' &&
-      Boolean(banner?.text || banner?.html || footer?.text || footer?.html)
-    );
+    return this.content.leaveCalendarReplies === true && node.multipart === 'alternative';
   }
 
   private finishCollecting(fragment: Fragment) {
