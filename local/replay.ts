@@ -144,6 +144,31 @@ function describeActions(response: WorkMailSyncResponse): string[] {
   });
 }
 
+/**
+ * Writes what a run made of the message (`<prefix><name>.eml`) and, with `--preview`, the page
+ * that shows it beside the original (`<prefix>preview.html`, even when nothing was made).
+ */
+async function writeResult(
+  options: ReplayOptions,
+  prefix: string,
+  original: Buffer,
+  message: Buffer | undefined,
+  name: string,
+): Promise<{ files: { rewritten?: string; preview?: string }; changes?: MessageChanges }> {
+  const files: { rewritten?: string; preview?: string } = {};
+  let changes: MessageChanges | undefined;
+  if (message) {
+    files.rewritten = join(options.outDir, `${prefix}${name}.eml`);
+    writeFileSync(files.rewritten, message);
+    changes = await describeChanges(original, message);
+  }
+  if (options.preview) {
+    files.preview = join(options.outDir, `${prefix}preview.html`);
+    writeFileSync(files.preview, await previewPage(original, message, changes?.headers ?? []));
+  }
+  return { files, ...(changes ? { changes } : {}) };
+}
+
 /** The audit-only rules' result, in the same terms as the real one. */
 function describeAudit(
   audit: NonNullable<ReplaySummary['audit']>,
@@ -343,38 +368,20 @@ async function replay(options: ReplayOptions): Promise<void> {
   };
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(summary.files.original, original);
-  if (rewritten) {
-    summary.files.rewritten = join(options.outDir, `${messageId}.rewritten.eml`);
-    writeFileSync(summary.files.rewritten, rewritten);
-    summary.changes = await describeChanges(original, rewritten);
-  }
-  if (options.preview) {
-    summary.files.preview = join(options.outDir, `${messageId}.preview.html`);
-    writeFileSync(
-      summary.files.preview,
-      await previewPage(original, rewritten, summary.changes?.headers ?? []),
-    );
-  }
+  const written = await writeResult(options, `${messageId}.`, original, rewritten, 'rewritten');
+  Object.assign(summary.files, written.files);
+  if (written.changes) summary.changes = written.changes;
   if (result.audit) {
     summary.audit = {
       outcome: result.audit.outcome,
       rules: result.audit.rules,
       actions: result.audit.response.actions,
       ...(result.audit.reason ? { reason: result.audit.reason } : {}),
-      files: {},
+      // The audit has a message (and a preview) only when the audit rewrite ran to its end.
+      ...(audited
+        ? await writeResult(options, `${messageId}.audit.`, original, audited, 'audit')
+        : { files: {} }),
     };
-    if (audited) {
-      summary.audit.files.rewritten = join(options.outDir, `${messageId}.audit.eml`);
-      writeFileSync(summary.audit.files.rewritten, audited);
-      summary.audit.changes = await describeChanges(original, audited);
-      if (options.preview) {
-        summary.audit.files.preview = join(options.outDir, `${messageId}.audit.preview.html`);
-        writeFileSync(
-          summary.audit.files.preview,
-          await previewPage(original, audited, summary.audit.changes.headers),
-        );
-      }
-    }
   }
   if (options.json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
