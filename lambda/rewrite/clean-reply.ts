@@ -6,6 +6,7 @@ import { DomUtils, ElementType, parseDocument } from 'htmlparser2';
 import { HTML_MARK_PREFIX } from './html-marks';
 import { lineEndingOf } from './line-ending';
 import { REPLY_PREFIX } from './subject-tag';
+import { replaceRanges, type TextRange } from './text-ranges';
 
 /** One of this template's inbound banners: the templates as the policy writes them. */
 export interface OwnBanner {
@@ -139,20 +140,9 @@ function sourceEnd(html: string, node: ChildNode): number | undefined {
   return last && sourceEnd(html, last);
 }
 
-interface Cut {
-  from: number;
-  to: number;
-}
-
 /** The text without the cut ranges (in order, not overlapping). */
-function withoutCuts(text: string, cuts: readonly Cut[]): string {
-  let result = '';
-  let done = 0;
-  for (const { from, to } of cuts) {
-    result += text.slice(done, from);
-    done = to;
-  }
-  return result + text.slice(done);
+function withoutCuts(text: string, cuts: readonly TextRange[]): string {
+  return replaceRanges(text, cuts, () => '');
 }
 
 /**
@@ -180,12 +170,12 @@ export function cleanHtml(
     const text = shown.text.slice(range.from, range.to);
     return patterns.some((pattern) => pattern.test(text));
   };
-  const cuts: Cut[] = [];
+  const cuts: TextRange[] = [];
   const visit = (node: ChildNode): void => {
     if (node.type !== ElementType.Tag) return;
     const to = isBanner(node) ? sourceEnd(html, node) : undefined;
     if (to === undefined) for (const child of node.children) visit(child);
-    else cuts.push({ from: node.startIndex ?? 0, to });
+    else cuts.push({ start: node.startIndex ?? 0, end: to });
   };
   for (const node of document.children) visit(node);
   return { html: withoutCuts(html, cuts), removed: cuts.length };
@@ -304,7 +294,7 @@ export function cleanText(
   const patterns = banners.flatMap(bannerTexts).flatMap((shown) => textBannerPatterns(shown, eol));
   const lines = textLines(text, eol);
   const paragraphs = paragraphsOf(lines, eol);
-  const cuts: Cut[] = [];
+  const cuts: TextRange[] = [];
   let taken = -1;
   paragraphs.forEach((paragraph, at) => {
     // A banner of several paragraphs has taken this one already.
@@ -317,7 +307,7 @@ export function cleanText(
     const to = lines[taken]?.to ?? text.length;
     // A banner on the last line, with no line ending of its own, takes the one before it.
     const atEnd = to === text.length && !text.endsWith(eol);
-    cuts.push({ from: atEnd ? Math.max(0, from - eol.length) : from, to });
+    cuts.push({ start: atEnd ? Math.max(0, from - eol.length) : from, end: to });
   });
   return { text: withoutCuts(text, cuts), removed: cuts.length };
 }

@@ -1,4 +1,5 @@
 import { Parser } from 'htmlparser2';
+import { replaceRanges, type TextRange } from './text-ranges';
 
 /** Where a banner and a footer go in an HTML document, as string offsets. */
 export interface HtmlAnchors {
@@ -7,7 +8,7 @@ export interface HtmlAnchors {
   /** Just before the last explicit `</body>`; else before `</html>`; else before trailing line breaks. */
   footerAt: number;
   /** Ranges of `<meta>` tags, whose charset must follow the part's when it is converted. */
-  metaTags: { start: number; end: number }[];
+  metaTags: TextRange[];
 }
 
 /**
@@ -51,13 +52,7 @@ export function withMetaCharset(
   metaTags: HtmlAnchors['metaTags'],
   charset: string,
 ): string {
-  let result = '';
-  let done = 0;
-  for (const { start, end } of metaTags) {
-    const tag = html.slice(start, end);
-    result +=
-      html.slice(done, start) + tag.replace(/(charset\s*=\s*["']?)[\w.:-]+/i, `$1${charset}`);
-    done = end;
-  }
-  return result + html.slice(done);
+  return replaceRanges(html, metaTags, (tag) =>
+    tag.replace(/(charset\s*=\s*["']?)[\w.:-]+/i, `$1${charset}`),
+  );
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Parser } from 'htmlparser2';
+import { replaceRanges, type TextRange } from './text-ranges';
 
 /** Every HTML addition of this engine carries an attribute whose name starts with this. */
 export const HTML_MARK_PREFIX = 'data-mail-rewrite';
@@ -51,7 +52,7 @@ const FOREIGN_MARK = new RegExp(`([\\s/"'])${HTML_MARK_PREFIX}`, 'gi');
  */
 export function neutraliseForeignMarks(html: string): { html: string; count: number } {
   if (!html.toLowerCase().includes(HTML_MARK_PREFIX)) return { html, count: 0 };
-  const tags: { start: number; end: number }[] = [];
+  const tags: TextRange[] = [];
   let start = 0;
   const parser = new Parser(
     {
@@ -66,15 +67,11 @@ export function neutraliseForeignMarks(html: string): { html: string; count: num
   );
   parser.end(html);
   let count = 0;
-  let result = '';
-  let done = 0;
-  for (const tag of tags) {
-    const renamed = html.slice(tag.start, tag.end).replace(FOREIGN_MARK, (_match, space) => {
+  const renamed = replaceRanges(html, tags, (tag) =>
+    tag.replace(FOREIGN_MARK, (_match, space) => {
       count++;
       return `${space}${NEUTRALISED_PREFIX}`;
-    });
-    result += html.slice(done, tag.start) + renamed;
-    done = tag.end;
-  }
-  return { html: result + html.slice(done), count };
+    }),
+  );
+  return { html: renamed, count };
 }
