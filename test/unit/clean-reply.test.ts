@@ -6,6 +6,9 @@ import {
   cleanText,
   type OwnBanner,
 } from '../../lambda/rewrite/clean-reply';
+import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import { part, TOP, withTopHeaders } from '../helpers/build-mime';
+import { rewriteBuffer } from '../helpers/mime';
 import {
   appleReplyToOlderBanner,
   BANNER_TEXT,
@@ -298,5 +301,37 @@ describe('cleanSubjectLine', () => {
 
   it('ignores an empty tag', () => {
     expect(cleanSubjectLine('Subject: RE: Hi', ['', ' '])).toBeUndefined();
+  });
+});
+
+describe('clean replies in the engine, on bytes its charset cannot give back', () => {
+  const rules = (): RewriteRules => ({
+    marker: { header: 'X-Mail-Rewrite-Id', value: 'run-1' },
+    cleanReplies: { subjectTags: OWN_TAGS, banners: OWN_BANNERS },
+  });
+  const reply = (tail: Buffer) =>
+    withTopHeaders(
+      TOP,
+      part(
+        ['Content-Type: text/plain; charset=windows-1252'],
+        Buffer.concat([
+          Buffer.from(`Thanks!\r\n\r\n> ${BANNER_TEXT}\r\n>\r\n> Hi Alex,\r\n`),
+          tail,
+        ]),
+      ),
+    );
+
+  it('takes the banner out of a windows-1252 reply, every other byte kept', async () => {
+    const { report } = await rewriteBuffer(reply(Buffer.from('> Pat\r\n')), rules());
+    expect(report.parts).toMatchObject([{ change: 'rewritten', removed: 1 }]);
+  });
+
+  it('leaves a part alone whose bytes would not survive the charset round trip', async () => {
+    // 0x81 has no character in windows-1252: decoding and encoding again would change it.
+    const input = reply(Buffer.from([0x3e, 0x20, 0x81, 0x0d, 0x0a]));
+    const { output, report } = await rewriteBuffer(input, rules());
+    expect(report.parts).toEqual([]);
+    const body = (message: Buffer) => message.subarray(message.indexOf('\r\n\r\n'));
+    expect(body(output).equals(body(input))).toBe(true);
   });
 });
