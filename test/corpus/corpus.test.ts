@@ -11,6 +11,7 @@ import {
   parseMime,
   transferDecoded,
 } from '../helpers/mime-tree';
+import { CORPUS_SOURCE_TIMEOUT } from '../helpers/timeouts';
 
 /**
  * Runs the engine over real-world mail that Debian packages ship (fetched by
@@ -180,45 +181,49 @@ describe('the engine on real-world mail', () => {
     process.stdout.write(`${table()}\n`);
   });
 
-  it.each(SOURCES)('rewrites or declines every message of %s', async (source) => {
-    const dir = join(CORPUS, source);
-    let paths: string[] = [];
-    try {
-      paths = files(dir);
-    } catch {
-      throw new Error(`corpus ${source} is missing: run local/fetch-corpus.sh (npm test does)`);
-    }
-    const messages = paths.flatMap(messagesIn);
-    expect(messages.length).toBeGreaterThan(0);
-    const result: SourceResult = {
-      messages: messages.length,
-      rewritten: 0,
-      declined: new Map(),
-      skippedParts: new Map(),
-    };
-    results.set(source, result);
-    const failures: string[] = [];
-    for (const { name, raw } of messages) {
-      const outcome = await rewriteBuffer(raw, RULES).catch((error: unknown) => error);
-      if (outcome instanceof RewriteDeclinedError) {
-        result.declined.set(outcome.reason, (result.declined.get(outcome.reason) ?? 0) + 1);
-        continue;
+  it.each(SOURCES)(
+    'rewrites or declines every message of %s',
+    async (source) => {
+      const dir = join(CORPUS, source);
+      let paths: string[] = [];
+      try {
+        paths = files(dir);
+      } catch {
+        throw new Error(`corpus ${source} is missing: run local/fetch-corpus.sh (npm test does)`);
       }
-      if (outcome instanceof Error) {
-        failures.push(`${relative(CORPUS, name)}: ${outcome.name} ${outcome.message}`);
-        continue;
+      const messages = paths.flatMap(messagesIn);
+      expect(messages.length).toBeGreaterThan(0);
+      const result: SourceResult = {
+        messages: messages.length,
+        rewritten: 0,
+        declined: new Map(),
+        skippedParts: new Map(),
+      };
+      results.set(source, result);
+      const failures: string[] = [];
+      for (const { name, raw } of messages) {
+        const outcome = await rewriteBuffer(raw, RULES).catch((error: unknown) => error);
+        if (outcome instanceof RewriteDeclinedError) {
+          result.declined.set(outcome.reason, (result.declined.get(outcome.reason) ?? 0) + 1);
+          continue;
+        }
+        if (outcome instanceof Error) {
+          failures.push(`${relative(CORPUS, name)}: ${outcome.name} ${outcome.message}`);
+          continue;
+        }
+        const { output, report } = outcome as { output: Buffer; report: RewriteReport };
+        result.rewritten++;
+        for (const p of report.parts.filter((p) => p.change === 'skipped')) {
+          const reason = (p.reason ?? '').replace(/charset .*/, 'charset');
+          result.skippedParts.set(reason, (result.skippedParts.get(reason) ?? 0) + 1);
+        }
+        for (const v of await violations(raw, output, report))
+          failures.push(`${relative(CORPUS, name)}: ${v}`);
       }
-      const { output, report } = outcome as { output: Buffer; report: RewriteReport };
-      result.rewritten++;
-      for (const p of report.parts.filter((p) => p.change === 'skipped')) {
-        const reason = (p.reason ?? '').replace(/charset .*/, 'charset');
-        result.skippedParts.set(reason, (result.skippedParts.get(reason) ?? 0) + 1);
-      }
-      for (const v of await violations(raw, output, report))
-        failures.push(`${relative(CORPUS, name)}: ${v}`);
-    }
-    expect(failures).toEqual([]);
-    // Declining is safe but does nothing: an engine that declines most real mail is broken.
-    expect(result.rewritten).toBeGreaterThanOrEqual(messages.length * 0.8);
-  });
+      expect(failures).toEqual([]);
+      // Declining is safe but does nothing: an engine that declines most real mail is broken.
+      expect(result.rewritten).toBeGreaterThanOrEqual(messages.length * 0.8);
+    },
+    CORPUS_SOURCE_TIMEOUT,
+  );
 });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { ENV } from '../../lambda/env-names';
 import { replay } from '../helpers/replay-cli';
 import { synthStack } from '../helpers/synth';
+import { CHILD_PROCESS_TIMEOUT } from '../helpers/timeouts';
 
 const INBOUND_ID = '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5d';
 
@@ -38,45 +39,57 @@ describe('the function bundle', () => {
     expect(code).toContain('GetRawMessageContent');
   });
 
-  it('loads on this machine’s Node.js and exports the handler', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['-e', `console.log(typeof require(${JSON.stringify(bundle)}).handler)`],
-      {
-        env: { ...process.env, [ENV.bucket]: 'bundle-test', AWS_REGION: 'eu-west-1' },
-      },
-    );
-    expect(stdout.trim()).toBe('function');
-  });
+  it(
+    'loads on this machine’s Node.js and exports the handler',
+    async () => {
+      const { stdout } = await run(
+        process.execPath,
+        ['-e', `console.log(typeof require(${JSON.stringify(bundle)}).handler)`],
+        {
+          env: { ...process.env, [ENV.bucket]: 'bundle-test', AWS_REGION: 'eu-west-1' },
+        },
+      );
+      expect(stdout.trim()).toBe('function');
+    },
+    CHILD_PROCESS_TIMEOUT,
+  );
 
-  it('replays an event through the bundle, in a child process with the stack’s environment, with the same result as the sources', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'bundle-replay-'));
-    try {
-      const fromBundle = await replay('--bundle', assembly.directory, '--json', '--out', out);
-      const bundled = readFileSync(join(out, `${INBOUND_ID}.rewritten.eml`));
-      const fromSources = await replay('--json', '--out', out);
-      const summary = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+  it(
+    'replays an event through the bundle, in a child process with the stack’s environment, with the same result as the sources',
+    async () => {
+      const out = mkdtempSync(join(tmpdir(), 'bundle-replay-'));
+      try {
+        const fromBundle = await replay('--bundle', assembly.directory, '--json', '--out', out);
+        const bundled = readFileSync(join(out, `${INBOUND_ID}.rewritten.eml`));
+        const fromSources = await replay('--json', '--out', out);
+        const summary = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
 
-      expect(fromBundle.code).toBe(0);
-      expect(summary(fromBundle.stdout)).toMatchObject({
-        outcome: { kind: 'rewritten', detail: 'rewritten' },
-        rules: ['Warn about external senders'],
-      });
-      expect(summary(fromBundle.stdout).actions).toEqual(summary(fromSources.stdout).actions);
-      expect(bundled.equals(readFileSync(join(out, `${INBOUND_ID}.rewritten.eml`)))).toBe(true);
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
-  }, 60_000);
+        expect(fromBundle.code).toBe(0);
+        expect(summary(fromBundle.stdout)).toMatchObject({
+          outcome: { kind: 'rewritten', detail: 'rewritten' },
+          rules: ['Warn about external senders'],
+        });
+        expect(summary(fromBundle.stdout).actions).toEqual(summary(fromSources.stdout).actions);
+        expect(bundled.equals(readFileSync(join(out, `${INBOUND_ID}.rewritten.eml`)))).toBe(true);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+    CHILD_PROCESS_TIMEOUT,
+  );
 
-  it('fails its cold start with the configuration error when the bucket is missing', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, AWS_REGION: 'eu-west-1' };
-    delete env[ENV.bucket];
-    const failure = await run(process.execPath, ['-e', `require(${JSON.stringify(bundle)})`], {
-      env,
-    }).catch((error: { stderr: string }) => error);
-    expect((failure as { stderr: string }).stderr).toContain(
-      `environment variable ${ENV.bucket} is required`,
-    );
-  });
+  it(
+    'fails its cold start with the configuration error when the bucket is missing',
+    async () => {
+      const env: NodeJS.ProcessEnv = { ...process.env, AWS_REGION: 'eu-west-1' };
+      delete env[ENV.bucket];
+      const failure = await run(process.execPath, ['-e', `require(${JSON.stringify(bundle)})`], {
+        env,
+      }).catch((error: { stderr: string }) => error);
+      expect((failure as { stderr: string }).stderr).toContain(
+        `environment variable ${ENV.bucket} is required`,
+      );
+    },
+    CHILD_PROCESS_TIMEOUT,
+  );
 });

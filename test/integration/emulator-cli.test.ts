@@ -5,6 +5,10 @@ import {
   WorkMailMessageFlowClient,
 } from '@aws-sdk/client-workmailmessageflow';
 import { ROOT } from '../helpers/replay-cli';
+import { CHILD_PROCESS_TIMEOUT } from '../helpers/timeouts';
+
+// Every test here starts tsx or the emulator in a child process.
+jest.setTimeout(CHILD_PROCESS_TIMEOUT);
 
 describe('npm run emulator', () => {
   it('serves the saved messages to any SDK pointed at the printed environment, until stopped', async () => {

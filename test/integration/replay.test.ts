@@ -5,6 +5,10 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { sdkEnvironment, startLocalServices } from '../../local/local-services';
 import { topHeader } from '../helpers/mime';
 import { ROOT, replay, replayWithEnv } from '../helpers/replay-cli';
+import { CHILD_PROCESS_TIMEOUT } from '../helpers/timeouts';
+
+// Every test here starts tsx or the emulator in a child process.
+jest.setTimeout(CHILD_PROCESS_TIMEOUT);
 
 const INBOUND_ID = '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5d';
 

@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEvent } from '../../local/events';
 import { ROOT, replay } from '../helpers/replay-cli';
+import { CHILD_PROCESS_TIMEOUT } from '../helpers/timeouts';
+
+// Every test here starts tsx or the emulator in a child process.
+jest.setTimeout(CHILD_PROCESS_TIMEOUT);
 
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const INBOUND = loadEvent('inbound.json');

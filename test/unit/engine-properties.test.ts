@@ -18,6 +18,7 @@ import {
   type MimePart,
   parseMime,
 } from '../helpers/mime-tree';
+import { PROPERTY_RUN_TIMEOUT } from '../helpers/timeouts';
 
 /**
  * Properties of the engine on generated messages, checked with the independent splitter in
@@ -324,64 +325,68 @@ describe('engine properties on generated messages', () => {
     );
   });
 
-  it('rewrites every generated message with properties 1-5 holding', async () => {
-    await fc.assert(
-      fc.asyncProperty(arbitraryCase, async ({ spec, additions, chunk }) => {
-        const rules: RewriteRules = {
-          subjectTag: '[EXT]',
-          marker: { header: 'X-Mail-Rewrite-Id', value: 'first' },
-          ...additions,
-        };
-        const input = withTopHeaders(
-          ['From: a@partner.example', 'Subject: generated', 'MIME-Version: 1.0'],
-          build(spec),
-        );
-        const { output, report } = await rewriteBuffer(input, rules);
-        stats.messages++;
-        count(stats.structures, shape(spec));
+  it(
+    'rewrites every generated message with properties 1-5 holding',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(arbitraryCase, async ({ spec, additions, chunk }) => {
+          const rules: RewriteRules = {
+            subjectTag: '[EXT]',
+            marker: { header: 'X-Mail-Rewrite-Id', value: 'first' },
+            ...additions,
+          };
+          const input = withTopHeaders(
+            ['From: a@partner.example', 'Subject: generated', 'MIME-Version: 1.0'],
+            build(spec),
+          );
+          const { output, report } = await rewriteBuffer(input, rules);
+          stats.messages++;
+          count(stats.structures, shape(spec));
 
-        // 1. The output parses as MIME; every line ends with CRLF, at most 998 octets before it.
-        expect(firstBadLine(output)).toBeUndefined();
-        const [before, after] = [parseMime(input), parseMime(output)];
-        const [oldParts, newParts] = [allParts(before), allParts(after)];
-        expect(newParts.map((p) => p.path)).toEqual(oldParts.map((p) => p.path));
+          // 1. The output parses as MIME; every line ends with CRLF, at most 998 octets before it.
+          expect(firstBadLine(output)).toBeUndefined();
+          const [before, after] = [parseMime(input), parseMime(output)];
+          const [oldParts, newParts] = [allParts(before), allParts(after)];
+          expect(newParts.map((p) => p.path)).toEqual(oldParts.map((p) => p.path));
 
-        // 3. Each target decodes to its text plus exactly the banner and footer the oracle expects.
-        const targets = expectations(spec).filter(
-          (e) => (e.banner && rules.banner) || (e.footer && rules.footer),
-        );
-        for (const target of expectations(spec)) {
-          count(stats.charsets, target.leaf.charset);
-          count(stats.encodings, target.leaf.encoding);
-          const rewritten = newParts.find((p) => p.path === target.path) as MimePart;
-          expect(decodedText(rewritten)).toBe(expectedText(target, rules));
-        }
-        stats.converted += report.parts.filter((p) => p.charset).length;
+          // 3. Each target decodes to its text plus exactly the banner and footer the oracle expects.
+          const targets = expectations(spec).filter(
+            (e) => (e.banner && rules.banner) || (e.footer && rules.footer),
+          );
+          for (const target of expectations(spec)) {
+            count(stats.charsets, target.leaf.charset);
+            count(stats.encodings, target.leaf.encoding);
+            const rewritten = newParts.find((p) => p.path === target.path) as MimePart;
+            expect(decodedText(rewritten)).toBe(expectedText(target, rules));
+          }
+          stats.converted += report.parts.filter((p) => p.charset).length;
 
-        // 2. Every part that is not a target is byte-identical, headers and body.
-        const targetPaths = new Set(targets.map((t) => t.path));
-        for (const [i, old] of oldParts.entries()) {
-          if (old.path === '' || targetPaths.has(old.path)) continue;
-          const fresh = newParts[i] as MimePart;
-          if (old.children.length) expect(fresh.head.equals(old.head)).toBe(true);
-          else expect(fresh.head.equals(old.head) && fresh.body.equals(old.body)).toBe(true);
-        }
+          // 2. Every part that is not a target is byte-identical, headers and body.
+          const targetPaths = new Set(targets.map((t) => t.path));
+          for (const [i, old] of oldParts.entries()) {
+            if (old.path === '' || targetPaths.has(old.path)) continue;
+            const fresh = newParts[i] as MimePart;
+            if (old.children.length) expect(fresh.head.equals(old.head)).toBe(true);
+            else expect(fresh.head.equals(old.head) && fresh.body.equals(old.body)).toBe(true);
+          }
 
-        // 4. A new invocation on the output changes nothing but the marker's value.
-        const again = await rewriteBuffer(output, {
-          ...rules,
-          marker: { ...rules.marker, value: 'second' },
-        });
-        expect(
-          again.output
-            .toString('latin1')
-            .replace('X-Mail-Rewrite-Id: second', 'X-Mail-Rewrite-Id: first'),
-        ).toBe(output.toString('latin1'));
+          // 4. A new invocation on the output changes nothing but the marker's value.
+          const again = await rewriteBuffer(output, {
+            ...rules,
+            marker: { ...rules.marker, value: 'second' },
+          });
+          expect(
+            again.output
+              .toString('latin1')
+              .replace('X-Mail-Rewrite-Id: second', 'X-Mail-Rewrite-Id: first'),
+          ).toBe(output.toString('latin1'));
 
-        // 5. Any chunking of the input gives the same output.
-        expect((await rewriteBuffer(input, rules, chunk)).output.equals(output)).toBe(true);
-      }),
-      { seed: SEED, numRuns: RUNS },
-    );
-  });
+          // 5. Any chunking of the input gives the same output.
+          expect((await rewriteBuffer(input, rules, chunk)).output.equals(output)).toBe(true);
+        }),
+        { seed: SEED, numRuns: RUNS },
+      );
+    },
+    PROPERTY_RUN_TIMEOUT,
+  );
 });
