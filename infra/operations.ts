@@ -101,7 +101,7 @@ export class RewriteOperations extends Construct {
         'Errors',
         alias.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
         options.errors ?? 1,
-        'The function failed: WorkMail retries, holding the mail, then applies the rule fallback. See the runbook in README.',
+        'The function failed: WorkMail retries, holding the mail, then applies the rule fallback. See the runbook in docs/operations.md.',
       ),
       alarm(
         'Fallbacks',

@@ -19,10 +19,11 @@ export interface Parameters {
   reservedConcurrency?: number;
   alarmEmail?: string;
   keepOriginalDays?: number;
+  policyFile?: string;
   stackName: string;
 }
 
-/** The context keys, as README's parameter table lists them. */
+/** The context keys, as docs/deployment.md's parameter table lists them. */
 export const CONTEXT = {
   organizationId: 'orgId',
   bucketName: 'bucketName',
@@ -30,6 +31,7 @@ export const CONTEXT = {
   reservedConcurrency: 'reservedConcurrency',
   alarmEmail: 'alarmEmail',
   keepOriginalDays: 'keepOriginalDays',
+  policyFile: 'policyFile',
   stackName: 'stackName',
 } as const;
 
@@ -93,11 +95,14 @@ export function readParameters(node: Node): Parameters {
       `context value ${CONTEXT.keepOriginalDays} must be a whole number of days from 1 to ${MAX_KEEP_DAYS} (0: keep no originals), got ${JSON.stringify(keepDays)}`,
     );
   }
+  const policyFile = text(node, CONTEXT.policyFile);
   return {
     organizationId,
     ...(concurrency ? { reservedConcurrency: Number(concurrency) } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(bucketName ? { bucketName } : {}),
+    // Read and validated by the construct, which bundles it (a PolicyError names the file).
+    ...(policyFile ? { policyFile } : {}),
     ...(retention ? { logRetention: Number(retention) as logs.RetentionDays } : {}),
     // 0 is the same as absent: the feature is off and nothing of it is in the template.
     ...(Number(keepDays) > 0 ? { keepOriginalDays: Number(keepDays) } : {}),

@@ -8,7 +8,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DEFAULTS } from '../lambda/config';
 import { ENV } from '../lambda/env-names';
-import { bundledPolicy } from '../lambda/policy/bundled-policy';
+import { bundledPolicy, POLICY_DEFINE } from '../lambda/policy/bundled-policy';
+import { readPolicyFile } from '../lambda/policy/policy-file';
+import type { FlowDirection } from '../lambda/workmail';
+import { flowRulesNeeded } from './flow-rules';
 import { acknowledgeRule, acknowledgeWildcardResource } from './nag-acknowledgements';
 import { type AlarmOptions, RewriteOperations } from './operations';
 
@@ -50,7 +53,7 @@ export interface WorkMailRewriteFunctionProps {
 
   /**
    * Memory of the function in MB. CPU grows with memory (one vCPU at 1,769 MB). The default
-   * follows `npm run bench` (README, Performance): a 40 MB message peaks near 170 MB of RSS, and
+   * follows `npm run bench` (docs/performance.md): a 40 MB message peaks near 170 MB of RSS, and
    * takes about 1 s on one core here, so about 3.3 s at 512 MB's share of a core; with a safety
    * factor of 2 that is well inside the 12 s timeout and WorkMail's 15 s. Small messages, the
    * common case, gain nothing from more memory but cost more.
@@ -73,6 +76,15 @@ export interface WorkMailRewriteFunctionProps {
    * @default - the four alarms with their default thresholds, no notifications
    */
   readonly alarms?: AlarmOptions;
+
+  /**
+   * A policy file of your own, kept outside this repository so that template updates never
+   * conflict with it. It is validated here (a bad one stops the synth, naming each problem) and
+   * bundled into the function's code, like the repository's policy.
+   *
+   * @default - the repository's `policy/policy.json`
+   */
+  readonly policyFile?: string;
 
   /**
    * Keep the untouched original of each message this many days (1 to 365), in a second bucket
@@ -108,6 +120,8 @@ export class WorkMailRewriteFunction extends Construct {
   readonly bucket: s3.Bucket;
   /** Untouched originals, when `keepOriginalDays` is set. */
   readonly originalBucket?: s3.Bucket;
+  /** The WorkMail flow rules (inbound, outbound) that the bundled policy needs. */
+  readonly flowRulesNeeded: readonly FlowDirection[];
   /** The prefix under which messages are stored, in both buckets (originals keep the same key). */
   readonly keyPrefix = DEFAULTS.keyPrefix;
 
@@ -115,7 +129,9 @@ export class WorkMailRewriteFunction extends Construct {
     super(scope, id);
     validateProps(props);
     // The policy travels inside the bundle: a bad one must stop the synth, not the cold start.
-    bundledPolicy();
+    const policyFile =
+      props.policyFile === undefined ? undefined : readPolicyFile(props.policyFile);
+    this.flowRulesNeeded = flowRulesNeeded(policyFile?.policy ?? bundledPolicy());
     const stack = Stack.of(this);
     warnOutsideWorkMailRegions(this, stack.region);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
@@ -224,6 +240,9 @@ export class WorkMailRewriteFunction extends Construct {
         // Runs on the Lambda runtime and on the Node 20 used for local checks of the bundle.
         target: 'node20',
         forceDockerBundling: false,
+        // A company policy replaces the repository's in the bundle. esbuild is spawned without a
+        // shell (local bundling), so the JSON needs no quoting.
+        ...(policyFile ? { define: { [POLICY_DEFINE]: JSON.stringify(policyFile.json) } } : {}),
       },
     });
     this.alias = new lambda.Alias(this, 'LiveAlias', {

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { nextStepText } from './flow-rules';
 import type { Parameters } from './parameters';
 import { WorkMailRewriteFunction } from './workmail-rewrite-function';
 
@@ -34,14 +35,9 @@ export class WorkMailRewriteStack extends Stack {
       });
     }
     new CfnOutput(this, 'NextStep', {
-      description: 'There is no API for flow rules: attach the function in the WorkMail console',
-      value:
-        'WorkMail console > your organization > Organization settings > Inbound rules > Create: ' +
-        'Action "Run Lambda", tick "Run synchronously", enter FunctionArn (the live alias), ' +
-        'Sender domains or addresses "*" and Destination "*" (a synchronous rule takes only *), ' +
-        'Fallback action "Default" (deliver unchanged if the function cannot answer), ' +
-        'Rule timeout 5-10 minutes (how long WorkMail retries a failed call). ' +
-        'Then turn on email event logging (Monitoring settings). README has details.',
+      description:
+        'There is no API for flow rules: attach the function in the WorkMail console, once per rule the policy needs',
+      value: nextStepText(this.rewrite.flowRulesNeeded),
     });
   }
 }

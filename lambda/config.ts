@@ -14,7 +14,7 @@ export interface Config {
   readonly originalBucket?: string;
 }
 
-/** Defaults for the optional settings, in one place. README's configuration table lists them. */
+/** Defaults for the optional settings, in one place. docs/deployment.md's environment table lists them. */
 export const DEFAULTS = {
   keyPrefix: 'rewritten/',
 } as const;

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { parsePolicy } from '../lambda/policy/load-policy';
+import { readPolicyFile as readPolicyFileFromDisk } from '../lambda/policy/policy-file';
 import type { Policy } from '../lambda/policy/schema';
 
 /** A command-line mistake: reported as one line, exit code 1. */
@@ -7,11 +6,5 @@ export class UsageError extends Error {}
 
 /** Reads a policy file and validates it as the function would (PolicyError names each problem). */
 export function readPolicyFile(path: string): Policy {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`policy file ${path} cannot be read as JSON: ${(error as Error).message}`);
-  }
-  return parsePolicy(json, path);
+  return readPolicyFileFromDisk(path).policy;
 }

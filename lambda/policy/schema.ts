@@ -4,7 +4,7 @@ import { z } from 'zod';
 /**
  * The rewrite policy's schema: the one source of truth for validating the policy file (at
  * `cdk synth` and at the function's cold start), for its TypeScript types, and for the table in
- * README (generated from these descriptions; a test keeps it current).
+ * docs/policy.md (generated from these descriptions; a test keeps it current).
  */
 
 const INBOUND_ONLY = new Set(['MOVE_TO_JUNK', 'BYPASS_SPAM_CHECK']);

@@ -22,6 +22,7 @@ export interface SynthOptions {
   alarmEmail?: string;
   reservedConcurrency?: number;
   keepOriginalDays?: number;
+  policyFile?: string;
 }
 
 export function synthStack(options: SynthOptions = {}) {
@@ -34,6 +35,7 @@ export function synthStack(options: SynthOptions = {}) {
     ...(options.alarmEmail ? { alarmEmail: options.alarmEmail } : {}),
     ...(options.reservedConcurrency ? { reservedConcurrency: options.reservedConcurrency } : {}),
     ...(options.keepOriginalDays ? { keepOriginalDays: options.keepOriginalDays } : {}),
+    ...(options.policyFile ? { policyFile: options.policyFile } : {}),
     ...(options.region ? { env: { account: ACCOUNT, region: options.region } } : {}),
   });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

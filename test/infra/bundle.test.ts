@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +13,13 @@ const INBOUND_ID = '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5d';
 
 const run = promisify(execFile);
 
-describe('the function bundle', () => {
-  // One real esbuild run (local binary, never Docker), shared by the tests below.
-  const { app, stack } = synthStack({ region: 'eu-west-1', bundle: true });
+/** One real esbuild run (local binary, never Docker): the assembly and the function's bundle. */
+function synthBundle(policyFile?: string) {
+  const { app, stack } = synthStack({
+    region: 'eu-west-1',
+    bundle: true,
+    ...(policyFile ? { policyFile } : {}),
+  });
   const assembly = app.synth();
   const template = assembly.getStackArtifact(stack.artifactId).template as {
     Resources: Record<
@@ -28,7 +32,11 @@ describe('the function bundle', () => {
     (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Runtime === 'nodejs24.x',
   );
   const assetHash = rewriteFunction?.Properties.Code?.S3Key?.replace(/\.zip$/, '');
-  const bundle = join(assembly.directory, `asset.${assetHash}`, 'index.js');
+  return { assembly, bundle: join(assembly.directory, `asset.${assetHash}`, 'index.js') };
+}
+
+describe('the function bundle', () => {
+  const { assembly, bundle } = synthBundle();
 
   it('is one minified file with the AWS SDK and every other package inside', () => {
     const code = readFileSync(bundle, 'utf8');
@@ -89,6 +97,48 @@ describe('the function bundle', () => {
       expect((failure as { stderr: string }).stderr).toContain(
         `environment variable ${ENV.bucket} is required`,
       );
+    },
+    CHILD_PROCESS_TIMEOUT,
+  );
+});
+
+describe('the function bundle built with -c policyFile', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'company-policy-'));
+  const policyFile = join(folder, 'company.json');
+  writeFileSync(
+    policyFile,
+    JSON.stringify({
+      organizationDomains: ['corp.example'],
+      rules: [
+        {
+          name: 'Company tag',
+          when: { direction: 'INBOUND', sender: 'external' },
+          actions: { subjectTag: '[ACME OUTSIDE]' },
+        },
+      ],
+    }),
+  );
+  const { assembly, bundle } = synthBundle(policyFile);
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('carries the company policy instead of the repository’s', () => {
+    const code = readFileSync(bundle, 'utf8');
+    expect(code).toContain('[ACME OUTSIDE]');
+  });
+
+  it(
+    'applies the company policy when replayed',
+    async () => {
+      const out = mkdtempSync(join(tmpdir(), 'bundle-replay-'));
+      try {
+        const result = await replay('--bundle', assembly.directory, '--json', '--out', out);
+        expect(result.code).toBe(0);
+        const rewritten = readFileSync(join(out, `${INBOUND_ID}.rewritten.eml`), 'latin1');
+        expect(rewritten).toMatch(/^Subject: \[ACME OUTSIDE\] Quarterly figures\r$/m);
+        expect(rewritten).not.toContain('CAUTION');
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
     },
     CHILD_PROCESS_TIMEOUT,
   );

@@ -25,6 +25,7 @@ describe('readParameters', () => {
         [CONTEXT.reservedConcurrency]: '20',
         [CONTEXT.alarmEmail]: 'mail-admin@corp.example',
         [CONTEXT.keepOriginalDays]: '7',
+        [CONTEXT.policyFile]: '../mail-policy/company.json',
       }),
     ).toEqual({
       organizationId: ORG_ID,
@@ -33,6 +34,7 @@ describe('readParameters', () => {
       bucketName: 'acme-mail-rewrite',
       logRetention: RetentionDays.THREE_MONTHS,
       keepOriginalDays: 7,
+      policyFile: '../mail-policy/company.json',
       stackName: 'AcmeMailRule',
     });
   });

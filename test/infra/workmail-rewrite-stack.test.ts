@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { MAX_KEEP_DAYS, WorkMailRewriteFunction } from '../../infra/workmail-rewrite-function';
 import { readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
+import { PolicyError } from '../../lambda/policy/load-policy';
 import { ACCOUNT, ORG_ID, synthStack } from '../helpers/synth';
 
 const REGION = 'eu-west-1';
@@ -207,10 +211,14 @@ describe('WorkMailRewriteStack', () => {
     expect(config.keyPrefix).toBe('rewritten/');
   });
 
-  it('outputs the function, the bucket and the console step', () => {
+  it('outputs the function, the bucket and the console steps for both rules the shipped policy needs', () => {
     template.hasOutput('FunctionArn', {});
     template.hasOutput('BucketName', {});
-    template.hasOutput('NextStep', { Value: Match.stringLikeRegexp('Run synchronously') });
+    template.hasOutput('NextStep', {
+      Value: Match.stringLikeRegexp(
+        '"Inbound rules" and "Outbound rules" > Create \\(your policy needs two rules.*Run synchronously',
+      ),
+    });
   });
 
   it('keeps no originals unless asked: one bucket, no variable, no output', () => {
@@ -361,5 +369,70 @@ describe('cdk-nag AwsSolutions checks', () => {
       }),
     );
     expect(() => app.synth()).toThrow(/AwsSolutions-IAM5/);
+  });
+});
+
+describe('WorkMailRewriteStack with a policy file of the company', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = mkdtempSync(join(tmpdir(), 'policy-file-'));
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  function policyFileWith(name: string, policy: unknown): string {
+    const path = join(folder, name);
+    writeFileSync(path, typeof policy === 'string' ? policy : JSON.stringify(policy));
+    return path;
+  }
+
+  const inboundOnly = {
+    organizationDomains: ['acme.example'],
+    rules: [
+      {
+        name: 'Tag outside mail',
+        when: { direction: 'INBOUND', sender: 'external' },
+        actions: { subjectTag: '[OUTSIDE]' },
+      },
+    ],
+  };
+
+  it('names only the inbound rule when the policy has only inbound rules', () => {
+    const { template } = synthStack({ policyFile: policyFileWith('inbound.json', inboundOnly) });
+    const value = template().findOutputs('NextStep').NextStep?.Value as string;
+    expect(value).toMatch(
+      /Organization settings > "Inbound rules" > Create \(your policy needs one rule/,
+    );
+    expect(value).not.toMatch(/Outbound/);
+  });
+
+  it('names the outbound rule for clean replies, and both for a rule without a direction', () => {
+    const cleanReplies = policyFileWith('clean.json', { ...inboundOnly, cleanReplies: true });
+    const anyDirection = policyFileWith('any.json', {
+      organizationDomains: ['acme.example'],
+      rules: [{ name: 'Mark', actions: { headers: { 'X-Scanned': 'yes' } } }],
+    });
+    const nextStep = (path: string) =>
+      synthStack({ policyFile: path }).template().findOutputs('NextStep').NextStep?.Value;
+    expect(nextStep(cleanReplies)).toMatch(/"Inbound rules" and "Outbound rules"/);
+    expect(nextStep(anyDirection)).toMatch(/"Inbound rules" and "Outbound rules"/);
+  });
+
+  it('fails the synth naming the file and the invalid field', () => {
+    const path = policyFileWith('bad.json', { ...inboundOnly, rules: [{ name: 'No actions' }] });
+    expect(() => synthStack({ policyFile: path })).toThrow(PolicyError);
+    expect(() => synthStack({ policyFile: path })).toThrow(
+      `${path} is invalid:\n  rules[0].actions:`,
+    );
+  });
+
+  it('fails the synth on a missing file or one that is not JSON, naming it', () => {
+    const missing = join(folder, 'missing.json');
+    expect(() => synthStack({ policyFile: missing })).toThrow(
+      `policy file ${missing} does not exist`,
+    );
+    const notJson = policyFileWith('not-json.json', '{ "rules": [');
+    expect(() => synthStack({ policyFile: notJson })).toThrow(
+      new RegExp(`^policy file ${notJson} cannot be read as JSON: `),
+    );
   });
 });
