@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
@@ -176,12 +176,25 @@ function table(): string {
   return lines.join('\n');
 }
 
+// Outside CI a missing corpus is skipped with one line (fetch-corpus.sh said why it was not
+// fetched); CI must run every source, so there a missing one fails.
+const fetched = SOURCES.filter((source) => existsSync(join(CORPUS, source, '.version')));
+const unfetched = SOURCES.filter((source) => !fetched.includes(source));
+if (unfetched.length > 0 && process.env.CI !== 'true') {
+  process.stderr.write(
+    `corpus test skipped for ${unfetched.join(', ')}: not fetched; run npm run corpus:fetch on Debian or Ubuntu\n`,
+  );
+}
+const sourcesToRun = process.env.CI === 'true' ? SOURCES : fetched;
+
 describe('the engine on real-world mail', () => {
   afterAll(() => {
-    process.stdout.write(`${table()}\n`);
+    if (results.size > 0) process.stdout.write(`${table()}\n`);
   });
 
-  it.each(SOURCES)(
+  // jest refuses an empty table; a skipped title keeps the reason in jest's report.
+  const each = sourcesToRun.length > 0 ? it.each(sourcesToRun) : it.skip.each(['(not fetched)']);
+  each(
     'rewrites or declines every message of %s',
     async (source) => {
       const dir = join(CORPUS, source);
