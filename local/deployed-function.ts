@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENV } from '../lambda/env-names';
-import { UsageError } from './policy-file';
+import { UsageError } from './cli';
 
 /** The function as the stack deploys it: its bundled code and the environment the stack sets. */
 export interface DeployedFunction {

@@ -82,6 +82,8 @@ export async function startLocalServices(
 export function sdkEnvironment(overrides: LocalServices['overrides']): Record<string, string> {
   return {
     AWS_REGION: overrides.region,
+    // The AWS CLI v1 reads only this one.
+    AWS_DEFAULT_REGION: overrides.region,
     AWS_ACCESS_KEY_ID: overrides.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: overrides.credentials.secretAccessKey,
     AWS_ENDPOINT_URL_S3: overrides.s3Endpoint,

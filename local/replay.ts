@@ -21,13 +21,14 @@ import { productionRule } from '../lambda/production';
 import type { AuditResult, RuleResult } from '../lambda/run-rule';
 import type { WorkMailSyncResponse } from '../lambda/workmail';
 import { invokeBundle, thrownResult } from './bundle-invocation';
+import { UsageError } from './cli';
 import { findDeployedFunction, localEnvironment } from './deployed-function';
 import { EVENTS_DIR, messagePathFor } from './events';
 import { localContext, WORKMAIL_ANSWER_LIMIT_MS } from './lambda-context';
 import { type LocalServices, sdkEnvironment, startLocalServices } from './local-services';
 import { describeChanges, type MessageChanges } from './message-diff';
 import { THROTTLING } from './message-flow-emulator';
-import { readPolicyFile, UsageError } from './policy-file';
+import { readPolicyFile } from './policy-file';
 import { previewPage } from './preview';
 import { readOnlyPorts } from './read-only-ports';
 

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
 import type { RewriteReport, RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import { CORPUS_SOURCES as SOURCES } from '../helpers/corpus-sources';
 import { rewriteBuffer } from '../helpers/mime';
 import {
   allParts,
@@ -20,13 +21,6 @@ import { CORPUS_SOURCE_TIMEOUT } from '../helpers/timeouts';
  * with a reason. Prints a table per source.
  */
 const CORPUS = join(__dirname, '..', '..', '.cache', 'corpus');
-const SOURCES = [
-  'golang-github-gatherstars-com-jwz-dev',
-  'libmime-explode-perl',
-  'mailman3',
-  'python3-django-hyperkitty',
-  'spamassassin',
-];
 const BANNER = 'EXTERNAL SENDER: check before you click.';
 const FOOTER = 'Sent from outside the organization.';
 const RULES: RewriteRules = {

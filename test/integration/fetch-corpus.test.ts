@@ -3,17 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CORPUS_SOURCES as SOURCES } from '../helpers/corpus-sources';
 import { ROOT } from '../helpers/replay-cli';
 import { CHILD_PROCESS_TIMEOUT } from '../helpers/timeouts';
 
 const run = promisify(execFile);
-const SOURCES = [
-  'golang-github-gatherstars-com-jwz-dev',
-  'libmime-explode-perl',
-  'mailman3',
-  'python3-django-hyperkitty',
-  'spamassassin',
-];
 
 /** Runs local/fetch-corpus.sh as `npm test` does, with this PATH and environment. */
 async function fetchCorpus(path: string, env: Record<string, string>) {
