@@ -9,7 +9,14 @@ const transform = {
     { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
   ],
 };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+// Floors sized for a 2-core CI machine with the other core busy; the heaviest tests set their own
+// (test/helpers/timeouts.ts). Jest's 5 s default fails there on tests that are merely slow.
+const common = {
+  testEnvironment: 'node',
+  transform,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testTimeout: 30_000,
+};
 
 module.exports = {
   projects: [
@@ -17,6 +24,7 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
+      testTimeout: 60_000,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       testEnvironment: '<rootDir>/test/helpers/node-errors-environment.js',
       setupFiles: ['<rootDir>/test/helpers/quiet-sdk.ts'],
@@ -29,6 +37,7 @@ module.exports = {
     {
       ...common,
       displayName: 'infra',
+      testTimeout: 120_000,
       testMatch: ['<rootDir>/test/infra/**/*.test.ts'],
       setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
     },
