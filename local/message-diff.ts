@@ -1,5 +1,6 @@
 import { finished } from 'node:stream/promises';
 import { Headers, type MimeNode, Splitter } from '@zone-eu/mailsplit';
+import libmime from 'libmime';
 
 export interface LeafPart {
   part: string;
@@ -69,10 +70,13 @@ function topHeaders(message: Buffer): Map<string, string[]> {
   for (const { line } of new Headers(block).getList()) {
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).trim();
-    const value = Buffer.from(line.slice(colon + 1), 'latin1')
-      .toString('utf8')
-      .replace(/\r\n/g, '')
-      .trim();
+    // For people: 8-bit text read as UTF-8, encoded words decoded (a Subject as clients show it).
+    const value = libmime.decodeWords(
+      Buffer.from(line.slice(colon + 1), 'latin1')
+        .toString('utf8')
+        .replace(/\r\n/g, '')
+        .trim(),
+    );
     byName.set(name, [...(byName.get(name) ?? []), value]);
   }
   return byName;

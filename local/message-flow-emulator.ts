@@ -78,6 +78,8 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 export class MessageFlowEmulator {
   /** Every successful Put, in order. */
   readonly updates: RecordedUpdate[] = [];
+  /** Every new content refused by the content rules, with the refusal's text, in order. */
+  readonly refusals: { messageId: string; reason: string }[] = [];
   /** When each slow (dripped) Get body was complete, in milliseconds since the epoch. */
   readonly dripsEndedAt: number[] = [];
   private readonly messages = new Map<string, Buffer>();
@@ -196,7 +198,10 @@ export class MessageFlowEmulator {
     const reference = this.parseReference(body);
     const content = await this.readObject(reference);
     const problem = await putContentProblem(content, this.contentRules);
-    if (problem) throw new HttpError(400, 'MessageRejected', problem);
+    if (problem) {
+      this.refusals.push({ messageId, reason: problem });
+      throw new HttpError(400, 'MessageRejected', problem);
+    }
     if (!this.keepOriginals) this.messages.set(messageId, content);
     this.updates.push({
       messageId,

@@ -1,5 +1,6 @@
 import { simpleParser } from 'mailparser';
 import { escapeHtml } from '../lambda/html-escape';
+import type { RunExplanation } from './explain';
 import type { HeaderChange } from './message-diff';
 
 /**
@@ -37,6 +38,45 @@ function headerRows(changes: readonly HeaderChange[]): string {
   return `<table><tr><th>change</th><th>header</th><th>before</th><th>after</th></tr>${rows.join('')}</table>`;
 }
 
+function verdictText(holds: boolean | undefined): string {
+  return holds === undefined ? 'not known' : holds ? 'holds' : 'does not hold';
+}
+
+/** Why each rule applied or not, what changed and why, attachments, and WorkMail's refusal. */
+function explanationSection(x: RunExplanation): string {
+  const rules = x.rules.map((r) => {
+    const verdict = r.stoppedBy
+      ? `not evaluated: "${r.stoppedBy}" says stop`
+      : r.applies === undefined
+        ? 'not known'
+        : r.applies
+          ? 'applies'
+          : 'does not apply';
+    const conditions = [
+      ...r.when.map((v) => `when ${v.condition}: ${verdictText(v.holds)}: ${v.why}`),
+      ...r.unless.map((v) => `unless ${v.condition}: ${verdictText(v.holds)}: ${v.why}`),
+    ];
+    return `<tr><td>${escapeHtml(r.rule)}${r.audit ? ' (audit only)' : ''}</td><td>${escapeHtml(verdict)}</td><td><ul>${conditions.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul></td></tr>`;
+  });
+  const list = (items: readonly string[]) =>
+    `<ul>${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>`;
+  return [
+    ...(x.refusal
+      ? [
+          `<p class="refusal">WorkMail would refuse the rewritten message: ${escapeHtml(x.refusal)}</p>`,
+        ]
+      : []),
+    '<h2>Why: each rule of the policy</h2>',
+    `<table class="rules"><tr><th>rule</th><th>verdict</th><th>conditions and exceptions</th></tr>${rules.join('')}</table>`,
+    ...(x.nothingChanged ? [`<p>Nothing changed: ${escapeHtml(x.nothingChanged)}</p>`] : []),
+    ...(x.changes.length ? ['<h2>What changed and why</h2>', list(x.changes)] : []),
+    '<h2>Attachments</h2>',
+    x.attachments.length
+      ? list(x.attachments.map((a) => `${a.filename} (${a.contentType}, ${a.bytes} bytes)`))
+      : '<p class="none">(none)</p>',
+  ].join('\n');
+}
+
 /**
  * One self-contained HTML page with the original and the rewritten message side by side, as a
  * mail client would render them, and the headers that changed. The mail's HTML cannot run script
@@ -46,6 +86,7 @@ export async function previewPage(
   original: Buffer,
   rewritten: Buffer | undefined,
   headerChanges: readonly HeaderChange[],
+  explanation?: RunExplanation,
 ): Promise<string> {
   const columns = [await column('Original', original)];
   columns.push(
@@ -63,9 +104,12 @@ main { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
 iframe { width: 100%; height: 24em; border: 1px solid #999; background: #fff; }
 pre { white-space: pre-wrap; border: 1px solid #ccc; padding: .5em; }
 .none { color: #777; } .subject { font-weight: bold; }
+.refusal { border: 2px solid #c50f1f; padding: .5em; }
+table.rules td { vertical-align: top; } table.rules ul { margin: 0; padding-left: 1.2em; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .2em .5em; }
 </style></head>
 <body><h1>Rewrite preview</h1>
+${explanation ? explanationSection(explanation) : ''}
 <h2>Headers that changed</h2>${headerRows(headerChanges)}
 <main>${columns.join('\n')}</main>
 </body></html>

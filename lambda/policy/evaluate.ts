@@ -93,26 +93,60 @@ function authservIdOf(header: string): string {
   return withoutComments(header).split(';')[0]?.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
 }
 
+/** The receiving service's DMARC verdict: the domain that passed, if any, and why in words. */
+export interface DmarcVerdict {
+  passed?: string;
+  why: string;
+}
+
 /**
  * The DMARC verdict of the receiving service: only the topmost Authentication-Results header
  * counts, and only when its authserv-id is `amazonses.com` (RFC 8601 section 5: a sender can
- * write such headers lower down). Returns the domain that passed DMARC, if any. When the message
- * carries more than one header with that authserv-id, none is trusted: whether the service adds
- * its own to every message is not confirmed, and a sender's copy could then be the topmost.
+ * write such headers lower down). When the message carries more than one header with that
+ * authserv-id, none is trusted: whether the service adds its own to every message is not
+ * confirmed, and a sender's copy could then be the topmost.
  */
-export function dmarcPassDomain(authenticationResults: readonly string[]): string | undefined {
+export function dmarcVerdict(authenticationResults: readonly string[]): DmarcVerdict {
   const topmost = authenticationResults[0];
-  if (!topmost || authservIdOf(topmost) !== RECEIVING_SERVICE) return undefined;
-  const fromService = authenticationResults.filter((h) => authservIdOf(h) === RECEIVING_SERVICE);
-  if (fromService.length > 1) return undefined;
-  const [, ...results] = withoutComments(topmost).split(';');
-  for (const result of results) {
-    const tokens = result.trim().split(/\s+/);
-    if (tokens[0]?.toLowerCase() !== 'dmarc=pass') continue;
-    const from = tokens.find((t) => t.toLowerCase().startsWith('header.from='));
-    return from ? asciiDomain(from.slice('header.from='.length).replace(/^@/, '')) : undefined;
+  if (!topmost) return { why: 'the message has no Authentication-Results header' };
+  if (authservIdOf(topmost) !== RECEIVING_SERVICE) {
+    return { why: `its topmost Authentication-Results header is not from ${RECEIVING_SERVICE}` };
   }
-  return undefined;
+  const fromService = authenticationResults.filter((h) => authservIdOf(h) === RECEIVING_SERVICE);
+  if (fromService.length > 1) {
+    return {
+      why: `it has ${fromService.length} Authentication-Results headers from ${RECEIVING_SERVICE} (a sender could have written one), so none counts`,
+    };
+  }
+  const [, ...results] = withoutComments(topmost).split(';');
+  const tokenized = results.map((result) => result.trim().split(/\s+/));
+  const pass = tokenized.find((tokens) => tokens[0]?.toLowerCase() === 'dmarc=pass');
+  if (!pass) {
+    const other = tokenized.find((tokens) => /^dmarc=/i.test(tokens[0] ?? ''))?.[0];
+    return {
+      why: other
+        ? `the receiving service's DMARC result is ${other.slice('dmarc='.length).toLowerCase()}`
+        : `the ${RECEIVING_SERVICE} header has no DMARC result`,
+    };
+  }
+  const from = pass.find((t) => t.toLowerCase().startsWith('header.from='));
+  const passed = from
+    ? asciiDomain(from.slice('header.from='.length).replace(/^@/, ''))
+    : undefined;
+  return passed
+    ? { passed, why: `DMARC passed for ${passed}` }
+    : { why: 'the DMARC pass names no header.from domain' };
+}
+
+/** The domain that passed the receiving service's DMARC check, if any (see `dmarcVerdict`). */
+export function dmarcPassDomain(authenticationResults: readonly string[]): string | undefined {
+  return dmarcVerdict(authenticationResults).passed;
+}
+
+/** Whether the sender is internal (undefined: not known yet), and why in words. */
+export interface SenderJudgement {
+  internal: boolean | undefined;
+  why: string;
 }
 
 /**
@@ -121,68 +155,201 @@ export function dmarcPassDomain(authenticationResults: readonly string[]): strin
  * the receiving service's DMARC check passed for that domain: a spoofed company `From:` is external.
  * Undefined when that cannot be known yet (inbound, headers not read).
  */
-export function senderIsInternal(policy: Policy, facts: MessageFacts): boolean | undefined {
+export function judgeSender(policy: Policy, facts: MessageFacts): SenderJudgement {
   const envelopeDomain = domainOf(facts.envelopeSender);
+  const domains = policy.organizationDomains.join(', ');
   if (facts.direction === 'OUTBOUND') {
-    return (
-      envelopeDomain !== undefined && domainMatches(policy.organizationDomains, envelopeDomain)
-    );
+    const internal =
+      envelopeDomain !== undefined && domainMatches(policy.organizationDomains, envelopeDomain);
+    return {
+      internal,
+      why: `outbound, from ${facts.envelopeSender}, whose domain is ${internal ? '' : 'not '}one of organizationDomains (${domains})`,
+    };
   }
-  if (!facts.message) return undefined;
+  if (!facts.message) return { internal: undefined, why: 'the message is not read yet' };
   const fromDomain = domainOf(facts.message.from) ?? envelopeDomain;
-  if (!fromDomain || !domainMatches(policy.organizationDomains, fromDomain)) return false;
-  const passed = dmarcPassDomain(facts.message.header('authentication-results'));
-  return passed === fromDomain;
+  if (!fromDomain) return { internal: false, why: 'the message names no sender domain' };
+  if (!domainMatches(policy.organizationDomains, fromDomain)) {
+    return {
+      internal: false,
+      why: `the From: domain ${fromDomain} is not one of organizationDomains (${domains})`,
+    };
+  }
+  const dmarc = dmarcVerdict(facts.message.header('authentication-results'));
+  if (dmarc.passed === fromDomain) {
+    return {
+      internal: true,
+      why: `the From: domain ${fromDomain} is one of organizationDomains and the receiving service's DMARC check passed for it`,
+    };
+  }
+  return {
+    internal: false,
+    why: `the From: domain ${fromDomain} is one of organizationDomains, but not proven: ${dmarc.passed ? `DMARC passed for ${dmarc.passed}, not for it` : dmarc.why}`,
+  };
 }
 
-/** true / false, or undefined when a condition needs the message and it is not read yet. */
-function holds(policy: Policy, c: Conditions, facts: MessageFacts): boolean | undefined {
-  const checks: (boolean | undefined)[] = [];
-  if (c.direction) checks.push(c.direction === facts.direction);
-  if (c.senders) checks.push(c.senders.some((p) => addressMatches(p, facts.envelopeSender)));
-  if (c.recipients)
-    checks.push(c.recipients.some((p) => facts.recipients.some((r) => addressMatches(p, r))));
+/** Whether the sender is proven internal; see `judgeSender`. */
+export function senderIsInternal(policy: Policy, facts: MessageFacts): boolean | undefined {
+  return judgeSender(policy, facts).internal;
+}
+
+/** One condition or exception of a rule, judged, and why in words (no address but the event's). */
+export interface ConditionVerdict {
+  /** The condition as the policy writes it, e.g. `sender: external`. */
+  condition: string;
+  /** Undefined when it needs the message and the message is not read. */
+  holds: boolean | undefined;
+  why: string;
+}
+
+const NOT_READ = 'the message is not read yet';
+
+function quoted(values: readonly string[]): string {
+  return values.map((v) => JSON.stringify(v)).join(', ');
+}
+
+/** Each condition of a set judged on its own: one verdict per key. */
+function verdicts(policy: Policy, c: Conditions, facts: MessageFacts): ConditionVerdict[] {
+  const out: ConditionVerdict[] = [];
+  if (c.direction) {
+    out.push({
+      condition: `direction: ${c.direction}`,
+      holds: c.direction === facts.direction,
+      why: `the message is ${facts.direction}`,
+    });
+  }
+  if (c.senders) {
+    const match = c.senders.find((p) => addressMatches(p, facts.envelopeSender));
+    out.push({
+      condition: `senders: ${quoted(c.senders)}`,
+      holds: match !== undefined,
+      why: `the envelope sender ${facts.envelopeSender} ${match ? `matches ${JSON.stringify(match)}` : 'matches none of them'}`,
+    });
+  }
+  if (c.recipients) {
+    const patterns = c.recipients;
+    const match = facts.recipients
+      .map((r) => ({ r, p: patterns.find((p) => addressMatches(p, r)) }))
+      .find(({ p }) => p !== undefined);
+    out.push({
+      condition: `recipients: ${quoted(patterns)}`,
+      holds: match !== undefined,
+      why: match
+        ? `the recipient ${match.r} matches ${JSON.stringify(match.p)}`
+        : `none of the ${facts.recipients.length} recipient(s) matches`,
+    });
+  }
   if (c.sender) {
-    const internal = senderIsInternal(policy, facts);
-    checks.push(internal === undefined ? undefined : internal === (c.sender === 'internal'));
+    const judged = judgeSender(policy, facts);
+    out.push({
+      condition: `sender: ${c.sender}`,
+      holds:
+        judged.internal === undefined ? undefined : judged.internal === (c.sender === 'internal'),
+      why: `${judged.internal === undefined ? '' : judged.internal ? 'internal: ' : 'external: '}${judged.why}`,
+    });
   }
   const message = facts.message;
   if (c.subjectContains) {
     const subject = message?.subject.toLowerCase();
-    checks.push(
-      subject === undefined
-        ? undefined
-        : c.subjectContains.some((s) => subject.includes(s.toLowerCase())),
-    );
+    const match = c.subjectContains.find((s) => subject?.includes(s.toLowerCase()));
+    out.push({
+      condition: `subjectContains: ${quoted(c.subjectContains)}`,
+      holds: subject === undefined ? undefined : match !== undefined,
+      why:
+        subject === undefined
+          ? NOT_READ
+          : match
+            ? `the subject contains ${JSON.stringify(match)}`
+            : 'the subject contains none of them',
+    });
   }
   if (c.headerContains) {
-    checks.push(
-      message &&
-        Object.entries(c.headerContains).every(([name, text]) =>
-          message.header(name).some((value) => value.toLowerCase().includes(text.toLowerCase())),
-        ),
-    );
+    const failing = message
+      ? Object.entries(c.headerContains).find(
+          ([name, text]) =>
+            !message.header(name).some((value) => value.toLowerCase().includes(text.toLowerCase())),
+        )
+      : undefined;
+    const missing = failing && message ? message.header(failing[0]).length === 0 : false;
+    out.push({
+      condition: `headerContains: ${Object.keys(c.headerContains).join(', ')}`,
+      holds: message && failing === undefined,
+      why: !message
+        ? NOT_READ
+        : !failing
+          ? 'every header named is there with its text'
+          : missing
+            ? `the message has no ${failing[0]} header`
+            : `${failing[0]} does not contain ${JSON.stringify(failing[1])}`,
+    });
   }
   // A size the service did not announce matches no size condition.
-  if (c.sizeAtLeast !== undefined)
-    checks.push(message && message.size !== undefined && message.size >= c.sizeAtLeast);
-  if (c.sizeBelow !== undefined)
-    checks.push(message && message.size !== undefined && message.size < c.sizeBelow);
-  if (checks.includes(false)) return false;
-  return checks.includes(undefined) ? undefined : true;
+  for (const [key, limit, fits] of [
+    ['sizeAtLeast', c.sizeAtLeast, (size: number, n: number) => size >= n],
+    ['sizeBelow', c.sizeBelow, (size: number, n: number) => size < n],
+  ] as const) {
+    if (limit === undefined) continue;
+    const size = message?.size;
+    out.push({
+      condition: `${key}: ${limit}`,
+      holds: message && size !== undefined && fits(size, limit),
+      why: !message
+        ? NOT_READ
+        : size === undefined
+          ? 'the size is not known'
+          : `the message has ${size} bytes`,
+    });
+  }
+  return out;
+}
+
+/** true / false, or undefined when a condition needs the message and it is not read yet. */
+function allHold(results: readonly (boolean | undefined)[]): boolean | undefined {
+  if (results.includes(false)) return false;
+  return results.includes(undefined) ? undefined : true;
 }
 
 /** Whether a rule applies: its conditions hold and none of its exceptions does. */
 function applies(policy: Policy, rule: PolicyRule, facts: MessageFacts): boolean | undefined {
-  const when = rule.when ? holds(policy, rule.when, facts) : true;
+  const when = rule.when ? allHold(verdicts(policy, rule.when, facts).map((v) => v.holds)) : true;
   if (when === false) return false;
   if (!rule.unless) return when;
   // Exceptions: the rule is off when any single one of them holds.
-  const exceptions = Object.entries(rule.unless).map(([key, value]) =>
-    holds(policy, { [key]: value } as Conditions, facts),
-  );
+  const exceptions = verdicts(policy, rule.unless, facts).map((v) => v.holds);
   if (exceptions.includes(true)) return false;
   return when === undefined || exceptions.includes(undefined) ? undefined : true;
+}
+
+/** One rule judged on a message: whether it applies, and each condition and exception. */
+export interface RuleExplanation {
+  rule: string;
+  audit: boolean;
+  applies: boolean | undefined;
+  when: ConditionVerdict[];
+  unless: ConditionVerdict[];
+  /** Set when an earlier rule that applied says `stop`: this one was not evaluated. */
+  stoppedBy?: string;
+}
+
+/**
+ * Every rule of the policy judged on a message, in words, for replay: which conditions and
+ * exceptions held and why. Audit-only rules are judged as if live, and marked.
+ */
+export function explainRules(policy: Policy, facts: MessageFacts): RuleExplanation[] {
+  let stoppedBy: string | undefined;
+  return policy.rules.map((rule) => {
+    const explanation: RuleExplanation = {
+      rule: rule.name,
+      audit: rule.audit,
+      applies: applies(policy, rule, facts),
+      when: rule.when ? verdicts(policy, rule.when, facts) : [],
+      unless: rule.unless ? verdicts(policy, rule.unless, facts) : [],
+      ...(stoppedBy ? { stoppedBy } : {}),
+    };
+    if (!stoppedBy && !rule.audit && rule.stop && explanation.applies === true)
+      stoppedBy = rule.name;
+    return explanation;
+  });
 }
 
 /**
