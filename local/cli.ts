@@ -102,6 +102,18 @@ export function parseCommandLine<const O extends Record<string, CliOption>>(
   return parsed;
 }
 
+/**
+ * For `--json`: from now on, whatever else writes to stdout (the function's log and metric
+ * lines) goes to stderr, and the returned writer alone reaches stdout, for the one JSON object.
+ */
+export function reserveStdout(): (text: string) => void {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  return (text) => {
+    write(text);
+  };
+}
+
 /** A hint for the failures of the AWS SDK that a missing setup causes, or undefined. */
 export function awsSetupHint(error: Error): string | undefined {
   // The SDK sets these names itself, so they survive any bundling.

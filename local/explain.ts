@@ -5,8 +5,11 @@
  * Local only: it names no address but the event's own.
  */
 import { simpleParser } from 'mailparser';
-import type { RuleExplanation } from '../lambda/policy/evaluate';
-import type { PartReport, RewriteReport } from '../lambda/rewrite/rewrite-rules';
+import { explainRules, type RuleExplanation } from '../lambda/policy/evaluate';
+import { eventFacts, factsOf } from '../lambda/policy/plan';
+import type { Policy } from '../lambda/policy/schema';
+import type { PartReport, RewriteReport, TopHeaders } from '../lambda/rewrite/rewrite-rules';
+import type { WorkMailRunLambdaEvent } from '../lambda/workmail';
 
 export interface Attachment {
   filename: string;
@@ -141,4 +144,48 @@ export function explanationLines(x: RunExplanation): string[] {
     ...x.attachments.map((a) => `  ${a.filename} (${a.contentType}, ${a.bytes} bytes)`),
     ...(x.refusal ? [`WorkMail would refuse the rewritten message: ${x.refusal}`] : []),
   ];
+}
+
+/** What a run is explained from: the policy, the event, the message, and what became of it. */
+export interface RunInput {
+  policy: Policy;
+  event: WorkMailRunLambdaEvent;
+  original: Buffer;
+  /** The original's top-level headers as the engine read them; absent when it could not. */
+  headers: TopHeaders | undefined;
+  rewritten?: Buffer;
+  report?: RewriteReport;
+  refusal?: string;
+}
+
+/** Why nothing changed, when nothing did and the run did not fail. */
+function whyNothingChanged(input: RunInput, rules: readonly RuleExplanation[]): string | undefined {
+  if (input.rewritten || input.refusal) return undefined;
+  if (!rules.some((r) => !r.audit && r.applies === true)) {
+    return 'no rule of the policy applies (see why above)';
+  }
+  if (input.report?.alreadyRewritten) return "the message is already this invocation's output";
+  if (input.report && !input.report.parts.some((p) => p.change === 'rewritten')) {
+    return 'the rules that apply find nothing to change';
+  }
+  return undefined;
+}
+
+/** Explains one run: rules, changes, subject, attachments, refusal. */
+export async function explainRun(input: RunInput): Promise<RunExplanation> {
+  const facts = input.headers
+    ? factsOf(input.event, input.headers, input.original.length)
+    : eventFacts(input.event);
+  const rules = explainRules(input.policy, facts);
+  const before = await messageView(input.original);
+  const after = input.rewritten ? await messageView(input.rewritten) : undefined;
+  const nothingChanged = whyNothingChanged(input, rules);
+  return {
+    rules,
+    subject: { before: before.subject, ...(after ? { after: after.subject } : {}) },
+    changes: input.report ? changeWords(input.report, input.policy.markerHeader) : [],
+    attachments: before.attachments,
+    ...(nothingChanged ? { nothingChanged } : {}),
+    ...(input.refusal ? { refusal: input.refusal } : {}),
+  };
 }

@@ -24,7 +24,8 @@ export function envelopeDecision(policy: Policy, event: WorkMailRunLambdaEvent):
   return changesContent(decision.content) ? decision : { ...decision, fallback: 'deliver' };
 }
 
-function factsOf(
+/** What rule conditions judge once the message's top-level headers are read. */
+export function factsOf(
   event: WorkMailRunLambdaEvent,
   headers: TopHeaders,
   size: number | undefined,
