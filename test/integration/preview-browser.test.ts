@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { previewPage } from '../../local/preview';
+import { screenshotPage } from '../../local/screenshot';
 import { rewriteBuffer } from '../helpers/mime';
 import { HOSTILE, REWRITTEN } from '../helpers/preview-fixtures';
 import { BROWSER_TIMEOUT } from '../helpers/timeouts';
@@ -125,6 +126,24 @@ if (!CHROMIUM) {
         ),
       ).resolves.toEqual({ visible: false, onScreen: false });
       await expect(banner(body(rewritten))).resolves.toEqual({ visible: true, onScreen: true });
+    },
+    BROWSER_TIMEOUT,
+  );
+
+  it(
+    'writes a PNG of the whole preview once its frames have loaded (replay --screenshot)',
+    async () => {
+      const file = join(out, 'screenshot.html');
+      const png = join(out, 'screenshot.png');
+      writeFileSync(file, await previewPage(HOSTILE, REWRITTEN, []));
+
+      await screenshotPage(file, png);
+
+      const image = readFileSync(png);
+      expect(image.subarray(1, 4).toString()).toBe('PNG');
+      // IHDR: the viewport's width, and the whole page's height (taller than the frames alone).
+      expect(image.readUInt32BE(16)).toBe(1400);
+      expect(image.readUInt32BE(20)).toBeGreaterThan(600);
     },
     BROWSER_TIMEOUT,
   );

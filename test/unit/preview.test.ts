@@ -47,4 +47,58 @@ describe('the replay preview page', () => {
     expect(page).toContain('(the message was not changed)');
     expect(page).toContain('(no header changed)');
   });
+
+  it('explains the run: each rule with its verdicts, what changed and why, attachments, the refusal', async () => {
+    const page = await previewPage(HOSTILE, REWRITTEN, [], {
+      rules: [
+        {
+          rule: 'Warn <outside>',
+          audit: false,
+          applies: true,
+          when: [
+            {
+              condition: 'sender: external',
+              holds: true,
+              why: 'external: the From: domain a.example is not one of organizationDomains (corp.example)',
+            },
+          ],
+          unless: [
+            {
+              condition: 'subjectContains: "[SECURE]"',
+              holds: false,
+              why: 'the subject contains none of them',
+            },
+          ],
+        },
+        {
+          rule: 'Later',
+          audit: true,
+          applies: false,
+          when: [],
+          unless: [],
+          stoppedBy: 'Warn <outside>',
+        },
+      ],
+      subject: { before: 'Offer', after: '[EXTERNAL] Offer' },
+      changes: ['Subject: tag put in front', '1 text/html: banner added'],
+      attachments: [{ filename: 'a<b>.pdf', contentType: 'application/pdf', bytes: 12 }],
+      refusal: 'Subject appears 2 times <at most once>',
+    });
+    expect(page).toContain(
+      'WorkMail would refuse the rewritten message: Subject appears 2 times &lt;at most once&gt;',
+    );
+    expect(page).toContain('<td>Warn &lt;outside&gt;</td><td>applies</td>');
+    expect(page).toContain(
+      '<li>when sender: external: holds: external: the From: domain a.example is not one of organizationDomains (corp.example)</li>',
+    );
+    expect(page).toContain(
+      '<li>unless subjectContains: &quot;[SECURE]&quot;: does not hold: the subject contains none of them</li>',
+    );
+    expect(page).toContain(
+      '<td>Later (audit only)</td><td>not evaluated: &quot;Warn &lt;outside&gt;&quot; says stop</td>',
+    );
+    expect(page).toContain('<li>1 text/html: banner added</li>');
+    expect(page).toContain('<li>a&lt;b&gt;.pdf (application/pdf, 12 bytes)</li>');
+    expect(elements(page).filter((e) => e.name === 'script')).toEqual([]);
+  });
 });
