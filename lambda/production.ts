@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { s3MessageStore, sdkMessageFlow } from './aws-adapters';
-import { createAwsClients } from './aws-clients';
+import { s3MessageStore, sdkMessageFlow } from './aws/adapters';
+import { createAwsClients } from './aws/clients';
 import { readConfig } from './config';
 import { METRICS, powertoolsMetrics } from './metrics';
 import type { Policy } from './policy/schema';

@@ -1,28 +1,21 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Context } from 'aws-lambda';
+import type { Log, MessageFlow, MessageStore } from './aws/ports';
 import type { Config } from './config';
-import { InvalidEventError, MissingMessageBodyError } from './errors';
-import {
-  classifyFailure,
-  errorName,
-  type FailureOutcome,
-  isError,
-  rejectionDetails,
-} from './failure-outcome';
+import { failureFields, isContentFailure, outcomeOf, wrapMayHelp } from './failure-outcome';
 import type { MetricsPort } from './metrics';
 import { objectKeyFor } from './object-key';
 import { changesContent, cleansReplies, type Decision, hasAuditRules } from './policy/decide';
 import { anyRuleMayApply } from './policy/evaluate';
 import { envelopeDecision, eventFacts, policyPlan } from './policy/plan';
 import type { Fallback, Policy } from './policy/schema';
-import type { Log, MessageFlow, MessageStore } from './ports';
-import { type DeclineReason, RewriteDeclinedError } from './rewrite/rewrite-declined';
+import { RewriteDeclinedError } from './rewrite/rewrite-declined';
 import { DEFAULT_MAX_OUTPUT_BYTES, startRewrite } from './rewrite/rewrite-message';
 import type { ContentPlan, RewriteReport } from './rewrite/rewrite-rules';
 import { wrapMessage } from './rewrite/wrap-message';
 import { sideCopy, tee } from './tee';
-import { OutOfTimeError, startBudget } from './time-budget';
+import { startBudget } from './time-budget';
 import {
   parseWorkMailEvent,
   type WorkMailRunLambdaEvent,
@@ -374,25 +367,6 @@ async function readToEnd<T, R>(
   return [uploaded.value, rewritten.value];
 }
 
-function failureFields(error: unknown, reason: string) {
-  const fields: Record<string, unknown> = { errorName: errorName(error), reason };
-  if (!isError(error)) return fields;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') fields.errorCode = code;
-  // Texts written by this project are safe to log. Any other text (a service's, a library's) may
-  // quote the message: keep header names and line numbers only.
-  if (OWN_ERRORS.has(error.name)) fields.errorMessage = error.message;
-  else fields.rejection = rejectionDetails(error.message);
-  return fields;
-}
-
-const OWN_ERRORS = new Set([
-  InvalidEventError.name,
-  RewriteDeclinedError.name,
-  OutOfTimeError.name,
-  MissingMessageBodyError.name,
-]);
-
 /** How far the original's upload may fall behind the rewrite before it is given up. */
 const ORIGINAL_MAX_BEHIND_BYTES = 16 * 1024 * 1024;
 
@@ -550,33 +524,6 @@ interface Progress {
   wrapTried: boolean;
 }
 
-// The wrap attaches the original byte for byte: it would be declined again for these.
-const WRAP_CANNOT_HELP = new Set<DeclineReason>(['empty', 'line-too-long', 'too-large', 'bare-cr']);
-
-function wrapMayHelp(error: unknown): boolean {
-  return !(error instanceof RewriteDeclinedError && WRAP_CANNOT_HELP.has(error.reason));
-}
-
-// Failures that mean "this content cannot be changed", which the policy's fallback answers.
-const CONTENT_FAILURES = new Set(['message-rejected', 'out-of-time']);
-const OUT_OF_TIME: FailureOutcome = {
-  action: 'deliver-unchanged',
-  reason: 'out-of-time',
-  severity: 'warn',
-};
-
-/**
- * What a failure means. Once the budget ran out, the time is the cause of whatever a call failed
- * with, unless the service said something specific (frozen, rejected, not found...).
- */
-function outcomeOf(error: unknown, budget: AbortSignal): FailureOutcome {
-  const outcome = classifyFailure(error);
-  if (!budget.aborted) return outcome;
-  return outcome.action === 'retry' || outcome.reason === 'unexpected-error'
-    ? OUT_OF_TIME
-    : outcome;
-}
-
 /**
  * Runs the rule on one Lambda payload and decides what every failure means. Returns the result
  * (for replay and tests), or throws when WorkMail should retry the invocation.
@@ -656,8 +603,7 @@ export async function runRule(
     // The message that could not be changed is the one worth keeping for debugging.
     progress.keeping?.commit();
     const fallback: Fallback | undefined = decision?.fallback;
-    const contentFailure =
-      error instanceof RewriteDeclinedError || CONTENT_FAILURES.has(outcome.reason);
+    const contentFailure = isContentFailure(error, outcome);
     if (
       contentFailure &&
       fallback === 'wrap' &&
