@@ -1,4 +1,4 @@
-import { isCalendarReply } from '../rewrite/calendar-reply';
+import { isCalendarReply } from '../rewrite';
 
 import libmime = require('libmime');
 

@@ -6,7 +6,7 @@ import {
   cleanText,
   type OwnBanner,
 } from '../../lambda/rewrite/clean-reply';
-import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import type { PlannedRewrite } from '../../lambda/rewrite/rewrite-rules';
 import { part, TOP, withTopHeaders } from '../helpers/build-mime';
 import { rewriteBuffer } from '../helpers/mime';
 import {
@@ -305,7 +305,7 @@ describe('cleanSubjectLine', () => {
 });
 
 describe('clean replies in the engine, on bytes its charset cannot give back', () => {
-  const rules = (): RewriteRules => ({
+  const rules = (): PlannedRewrite => ({
     marker: { header: 'X-Mail-Rewrite-Id', value: 'run-1' },
     cleanReplies: { subjectTags: OWN_TAGS, banners: OWN_BANNERS },
   });
