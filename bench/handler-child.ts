@@ -11,7 +11,7 @@ import { createAwsClients } from '../lambda/aws/clients';
 import type { Log } from '../lambda/aws/ports';
 import { readConfig } from '../lambda/config';
 import { bundledPolicy } from '../lambda/policy/bundled-policy';
-import { runRule } from '../lambda/run-rule';
+import { runRule } from '../lambda/rule/run-rule';
 import { loadEvent } from '../local/events';
 
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };

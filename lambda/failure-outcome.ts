@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { isTransientError } from '@smithy/service-error-classification';
-import { ServiceError } from './aws/port-errors';
+import type { ServiceError } from './aws/port-errors';
 import { OwnError } from './errors';
 import type { DeclineReason, RewriteDeclinedError } from './rewrite/rewrite-declined';
 
@@ -111,62 +111,4 @@ export function wrapMayHelp(error: unknown): boolean {
     error.code === 'rewrite-declined' &&
     WRAP_CANNOT_HELP.has((error as RewriteDeclinedError).reason)
   );
-}
-
-/**
- * Log fields for a failure. Texts this project wrote are safe to log; a service's or a library's
- * text may quote the message, so of those only header names and line numbers are kept.
- */
-export function failureFields(error: unknown, reason: string): Record<string, unknown> {
-  const fields: Record<string, unknown> = { errorName: errorName(error), reason };
-  if (!isError(error)) return fields;
-  // A service error's cause has the code that says most (ECONNRESET rather than transient-error).
-  const causeCode =
-    error instanceof ServiceError ? (error.cause as { code?: unknown })?.code : undefined;
-  const code = typeof causeCode === 'string' ? causeCode : (error as { code?: unknown }).code;
-  if (typeof code === 'string') fields.errorCode = code;
-  if (error instanceof OwnError && !(error instanceof ServiceError)) {
-    fields.errorMessage = error.message;
-  } else fields.rejection = rejectionDetails(error.message);
-  return fields;
-}
-
-const HEADER_NAME = /\b(X-[A-Za-z0-9-]+|[A-Z][A-Za-z]*(?:-[A-Z][A-Za-z]*)*)(?=\s*:)/g;
-const KNOWN_HEADERS = new Set([
-  'bcc',
-  'cc',
-  'content-disposition',
-  'content-id',
-  'content-transfer-encoding',
-  'content-type',
-  'date',
-  'from',
-  'in-reply-to',
-  'message-id',
-  'mime-version',
-  'received',
-  'references',
-  'reply-to',
-  'return-path',
-  'sender',
-  'subject',
-  'to',
-]);
-const LINE_NUMBER = /\bline\s*(?:number\s*)?#?\s*(\d{1,7})/gi;
-
-/**
- * The parts of a MessageRejected text that are safe to log: header names (standard ones, or
- * X- names) and line numbers. Values are dropped: they may quote addresses or the subject.
- */
-export function rejectionDetails(message: string): {
-  headerNames: string[];
-  lineNumbers: number[];
-} {
-  const headerNames = new Set<string>();
-  for (const [, name = ''] of message.matchAll(HEADER_NAME)) {
-    if (KNOWN_HEADERS.has(name.toLowerCase()) || /^X-/i.test(name)) headerNames.add(name);
-  }
-  const lineNumbers = new Set<number>();
-  for (const [, digits = ''] of message.matchAll(LINE_NUMBER)) lineNumbers.add(Number(digits));
-  return { headerNames: [...headerNames], lineNumbers: [...lineNumbers] };
 }

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import type { RuleOutcome, RuleResult } from '../lambda/run-rule';
+import type { RuleOutcome, RuleResult } from '../lambda/rule/run-rule';
 import type { WorkMailSyncResponse } from '../lambda/workmail';
 import type { DeployedFunction } from './deployed-function';
 

@@ -18,7 +18,7 @@ import { bundledPolicy } from '../lambda/policy/bundled-policy';
 import { PolicyError } from '../lambda/policy/load-policy';
 import type { Policy } from '../lambda/policy/schema';
 import { productionRule } from '../lambda/production';
-import type { AuditResult, RuleResult } from '../lambda/run-rule';
+import type { AuditResult, RuleResult } from '../lambda/rule/run-rule';
 import type { WorkMailSyncResponse } from '../lambda/workmail';
 import { invokeBundle, thrownResult } from './bundle-invocation';
 import { findDeployedFunction, localEnvironment } from './deployed-function';
@@ -124,14 +124,6 @@ function readMessage(path: string): Buffer {
     throw new UsageError(`message file ${path} does not exist (give one with --message)`);
   }
   return readFileSync(path);
-}
-
-/** Points the SDK's environment-driven settings and the function's config at the local servers. */
-function useLocalServices(services: LocalServices): void {
-  Object.assign(process.env, {
-    [ENV.bucket]: services.bucket,
-    ...sdkEnvironment(services.overrides),
-  });
 }
 
 function describeActions(response: WorkMailSyncResponse): string[] {
@@ -294,13 +286,15 @@ async function runLocally(
   try {
     services.emulator.addMessage(messageId, original);
     if (options.simulate) SIMULATIONS[options.simulate]?.(services, messageId);
-    useLocalServices(services);
     const started = Date.now();
     const audit = auditCapture();
     const result = options.bundleDir
       ? await runBundle(options.bundleDir, services, payload)
       : // The function's own wiring (lambda/handler.ts uses it too), here with the chosen policy.
-        await productionRule(process.env, policy, (deps) => ({ ...deps, auditSink: audit.sink }))
+        await productionRule({ ...process.env, [ENV.bucket]: services.bucket }, policy, {
+          clients: services.overrides,
+          adapt: (deps) => ({ ...deps, auditSink: audit.sink }),
+        })
           .run(payload, localContext())
           .catch((error: Error) => thrownResult(error.name));
     const rewritten = services.emulator.updates.at(-1)?.content;
@@ -324,12 +318,14 @@ async function runLocally(
 async function runAgainstAws(payload: unknown, messageId: string, policy: Policy) {
   const readOnly = readOnlyPorts(sdkMessageFlow(createAwsClients().messageFlow));
   const audit = auditCapture();
-  const rule = productionRule({ [ENV.bucket]: 'read-only-replay' }, policy, (deps) => ({
-    ...deps,
-    messageFlow: readOnly.messageFlow,
-    store: readOnly.store,
-    auditSink: audit.sink,
-  }));
+  const rule = productionRule({ [ENV.bucket]: 'read-only-replay' }, policy, {
+    adapt: (deps) => ({
+      ...deps,
+      messageFlow: readOnly.messageFlow,
+      store: readOnly.store,
+      auditSink: audit.sink,
+    }),
+  });
   const started = Date.now();
   const result = await rule
     .run(payload, localContext())

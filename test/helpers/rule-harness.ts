@@ -5,7 +5,7 @@ import { type Config, readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
 import type { InvocationMeasure } from '../../lambda/metrics';
 import type { Policy } from '../../lambda/policy/schema';
-import { type RuleDeps, type RuleResult, runRule } from '../../lambda/run-rule';
+import { type RuleDeps, type RuleResult, runRule } from '../../lambda/rule/run-rule';
 import { type LocalServices, startLocalServices } from '../../local/local-services';
 import { testPolicy } from './policies';
 import { RecordingLog } from './recording-log';

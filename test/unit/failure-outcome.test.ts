@@ -7,8 +7,9 @@ import {
 import { ServiceError } from '../../lambda/aws/port-errors';
 import { fromSdkError } from '../../lambda/aws/sdk-errors';
 import { InvalidEventError } from '../../lambda/errors';
-import { classifyFailure, failureFields, rejectionDetails } from '../../lambda/failure-outcome';
+import { classifyFailure } from '../../lambda/failure-outcome';
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
+import { failureFields, rejectionDetails } from '../../lambda/rule/log-fields';
 import { OutOfTimeError } from '../../lambda/time-budget';
 
 const metadata = { $metadata: {} };

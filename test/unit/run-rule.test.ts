@@ -3,7 +3,7 @@ import type { MessageFlow, MessageStore } from '../../lambda/aws/ports';
 import { fromSdkError } from '../../lambda/aws/sdk-errors';
 import { readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
-import { type RuleDeps, runRule } from '../../lambda/run-rule';
+import { type RuleDeps, runRule } from '../../lambda/rule/run-rule';
 import { loadEvent } from '../../local/events';
 import { readFixture } from '../helpers/mime';
 import { testPolicy } from '../helpers/policies';

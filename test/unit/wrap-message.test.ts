@@ -52,7 +52,7 @@ describe('wrapMessage', () => {
     const run = startPlannedRewrite(Readable.from([await wrap(readFixture('plain-7bit.eml'))]), {
       marker: OPTIONS.marker,
     });
-    await expect(run.head).resolves.toEqual({ alreadyRewritten: true });
+    await expect(run.head).resolves.toMatchObject({ alreadyRewritten: true });
     run.cancel();
     await run.done.catch(() => undefined);
   });
