@@ -2,7 +2,7 @@ import { types } from 'node:util';
 import { isTransientError } from '@smithy/service-error-classification';
 import type { ServiceError } from './aws/port-errors';
 import { OwnError } from './errors';
-import type { DeclineReason, RewriteDeclinedError } from './rewrite/rewrite-declined';
+import type { DeclineReason, RewriteDeclinedError } from './rewrite';
 
 /**
  * What to do when handling a message fails: throw so that WorkMail retries the invocation, or

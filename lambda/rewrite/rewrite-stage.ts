@@ -2,7 +2,6 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Headers, MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
 import { BodySelector } from './body-selection';
 import { isCalendarReply } from './calendar-reply';
-import { cleanSubjectLine } from './clean-reply';
 import { markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type {
@@ -13,7 +12,7 @@ import type {
   RewriteReport,
   TopHeaders,
 } from './rewrite-rules';
-import { displayText, newSubjectLine, tagSubjectLine } from './subject-tag';
+import { displayText, newSubjectLine, tagSubjectLine, untagSubjectLine } from './subject';
 
 import libmime = require('libmime');
 
@@ -326,7 +325,7 @@ export class RewriteStage extends Transform {
     const subject = headers.getList().find((line) => line.key === 'subject');
     const cleaned =
       subject && this.content.cleanReplies
-        ? cleanSubjectLine(subject.line, this.content.cleanReplies.subjectTags)
+        ? untagSubjectLine(subject.line, this.content.cleanReplies.subjectTags)
         : undefined;
     if (subject && cleaned !== undefined) {
       subject.line = cleaned;

@@ -9,7 +9,7 @@ import { htmlMarkOpening, markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type { BodyText } from './rewrite-rules';
 import { CrlfNormalizer, OutputLimits } from './stream-guards';
-import { newSubjectLine, tagSubjectLine } from './subject-tag';
+import { newSubjectLine, tagSubjectLine } from './subject';
 
 /** What a wrapping message carries. */
 export interface WrapOptions {
