@@ -4,7 +4,8 @@ import type { Context } from 'aws-lambda';
 import { s3MessageStore, sdkMessageFlow } from './aws/adapters';
 import { type ClientOverrides, createAwsClients } from './aws/clients';
 import { readConfig } from './config';
-import { METRICS, powertoolsMetrics } from './metrics';
+import { METRICS } from './metric-names';
+import { powertoolsMetrics } from './metrics';
 import type { Policy } from './policy/schema';
 import { type RuleDeps, type RuleResult, runRule } from './rule/run-rule';
 

@@ -1,4 +1,4 @@
-import { isCalendarReply } from '../rewrite';
+import { isCalendarReply } from '../rewrite/calendar-reply';
 
 import libmime = require('libmime');
 

@@ -5,6 +5,7 @@
  */
 export { isCalendarReply } from './calendar-reply';
 export type { OwnBanner } from './clean-reply';
+export { escapeHtml } from './html-escape';
 export { type DeclineReason, RewriteDeclinedError } from './rewrite-declined';
 export {
   DEFAULT_MAX_OUTPUT_BYTES,

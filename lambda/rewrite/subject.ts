@@ -45,7 +45,8 @@ export function carriesTag(rawValue: string, tag: string): boolean {
   return false;
 }
 
-function isAscii(text: string): boolean {
+/** Printable ASCII only: what a header may carry as it is. */
+function isPrintableAscii(text: string): boolean {
   return /^[\x20-\x7e]*$/.test(text);
 }
 
@@ -55,7 +56,7 @@ function isAscii(text: string): boolean {
  * white space between two encoded words is not displayed (RFC 2047 section 6.2).
  */
 function tagForHeader(tag: string, nextIsEncodedWord: boolean): string {
-  if (isAscii(tag)) return tag;
+  if (isPrintableAscii(tag)) return tag;
   return libmime.encodeWord(nextIsEncodedWord ? `${tag} ` : tag, 'Q', 0);
 }
 
