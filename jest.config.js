@@ -9,22 +9,18 @@ const transform = {
     { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
   ],
 };
-// Floors sized for a 2-core CI machine with the other core busy; the heaviest tests set their own
-// (test/helpers/timeouts.ts). Jest's 5 s default fails there on tests that are merely slow.
-const common = {
-  testEnvironment: 'node',
-  transform,
-  moduleFileExtensions: ['ts', 'js', 'json'],
-  testTimeout: 30_000,
-};
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
+  // A floor sized for a 2-core CI machine with the other core busy (Jest's 5 s default fails there
+  // on tests that are merely slow); the heaviest tests set their own (test/helpers/timeouts.ts).
+  // Jest reads this from the global configuration only, not per project.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',
-      testTimeout: 60_000,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       testEnvironment: '<rootDir>/test/helpers/node-errors-environment.js',
       setupFiles: ['<rootDir>/test/helpers/quiet-sdk.ts'],
@@ -37,7 +33,6 @@ module.exports = {
     {
       ...common,
       displayName: 'infra',
-      testTimeout: 120_000,
       testMatch: ['<rootDir>/test/infra/**/*.test.ts'],
       setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
     },

@@ -10,9 +10,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { bundledPolicy, POLICY_PATH } from '../lambda/policy/bundled-policy';
-import type { Decision } from '../lambda/policy/decide';
-import { policyPlan } from '../lambda/policy/plan';
-import { startRewrite } from '../lambda/rewrite/rewrite-message';
+import { headDecision } from '../lambda/policy/plan';
+import { startRewrite } from '../lambda/rewrite';
 import type { WorkMailRunLambdaEvent } from '../lambda/workmail';
 import { type CliOption, type CommandSpec, parseCommandLine, runCommand, UsageError } from './cli';
 import { readPolicyFile } from './policy-file';
@@ -112,13 +111,15 @@ async function main(argv: string[]): Promise<void> {
     flowDirection: direction,
     truncated: false,
   };
-  let decision: Decision | undefined;
   const rewrite = startRewrite(process.stdin, {
     marker: { header: policy.markerHeader, value: invocationId },
-    plan: policyPlan(policy, event, undefined, (d) => {
-      decision = d;
-    }),
   });
+  const decision = await rewrite.head.then(
+    (head) => headDecision(policy, event, head.headers, undefined),
+    // The same failure comes out of `done`, below.
+    () => undefined,
+  );
+  if (decision) rewrite.apply(decision.content);
   const [message, report] = await Promise.all([collect(rewrite.output), rewrite.done]);
   if (values.out) writeFileSync(values.out, message);
   else process.stdout.write(message);
