@@ -74,12 +74,13 @@ export function helpText<O extends Record<string, CliOption>>(spec: CommandSpec<
 }
 
 /**
- * Parses the command line strictly. `--help` prints the help on stdout and gives `undefined`;
+ * Parses the command line strictly. `--help` prints the help (on stdout) and gives `undefined`;
  * an unknown option, a missing value or an unexpected positional is a UsageError.
  */
 export function parseCommandLine<const O extends Record<string, CliOption>>(
   spec: CommandSpec<O>,
   argv: string[],
+  out: (text: string) => void = (text) => process.stdout.write(text),
 ) {
   const options = { ...spec.options, help: { type: 'boolean', short: 'h' } } as const;
   let parsed: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>;
@@ -93,7 +94,7 @@ export function parseCommandLine<const O extends Record<string, CliOption>>(
     throw error;
   }
   if ((parsed.values as { help?: boolean }).help) {
-    process.stdout.write(helpText(spec));
+    out(helpText(spec));
     return undefined;
   }
   if (!spec.positionals && parsed.positionals.length > 0) {
@@ -123,8 +124,9 @@ export function awsSetupHint(error: Error): string | undefined {
   if (error.name === 'ExpiredTokenException' || error.name === 'ExpiredToken') {
     return 'the AWS credentials have expired: sign in again (aws sso login) or renew them';
   }
-  if (/^Region is missing/.test(error.message)) {
-    return "no AWS region: set AWS_REGION to the WorkMail organization's region (us-east-1, us-west-2 or eu-west-1)";
+  // The SDK's words when no region is configured, or an empty or malformed one.
+  if (/^Region is missing|^Region not accepted/.test(error.message)) {
+    return "no valid AWS region: set AWS_REGION to the WorkMail organization's region (us-east-1, us-west-2 or eu-west-1)";
   }
   return undefined;
 }

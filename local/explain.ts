@@ -140,7 +140,7 @@ export function explanationLines(x: RunExplanation): string[] {
     ...(x.nothingChanged ? [`Nothing changed: ${x.nothingChanged}`] : []),
     ...(x.changes.length ? ['What changed and why:', ...x.changes.map((c) => `  ${c}`)] : []),
     `Subject (decoded): ${x.subject.before}${x.subject.after === undefined ? '' : `  ->  ${x.subject.after}`}`,
-    `Attachments: ${x.attachments.length ? '' : 'none'}`,
+    x.attachments.length ? 'Attachments:' : 'Attachments: none',
     ...x.attachments.map((a) => `  ${a.filename} (${a.contentType}, ${a.bytes} bytes)`),
     ...(x.refusal ? [`WorkMail would refuse the rewritten message: ${x.refusal}`] : []),
   ];

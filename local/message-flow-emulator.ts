@@ -78,7 +78,7 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 export class MessageFlowEmulator {
   /** Every successful Put, in order. */
   readonly updates: RecordedUpdate[] = [];
-  /** Every new content refused by the content rules, with the refusal's text, in order. */
+  /** Every new content refused (by the content rules, or a simulated refusal), with its text. */
   readonly refusals: { messageId: string; reason: string }[] = [];
   /** When each slow (dripped) Get body was complete, in milliseconds since the epoch. */
   readonly dripsEndedAt: number[] = [];
@@ -284,6 +284,9 @@ export class MessageFlowEmulator {
     switch (fault.kind) {
       case 'error': {
         const message = fault.message ?? `${fault.error} (injected)`;
+        if (fault.error === 'MessageRejected') {
+          this.refusals.push({ messageId: operation.messageId, reason: message });
+        }
         this.sendError(response, new HttpError(MODELLED_ERRORS[fault.error], fault.error, message));
         return;
       }

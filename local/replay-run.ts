@@ -1,37 +1,49 @@
 /**
- * What `npm run replay` does (the command itself is `local/replay.ts`):
- * `npm run replay -- [event.json] [--message file.eml] [--policy file.json] [--out dir] [--json]
- *   [--simulate frozen|rejected|not-found|throttled|slow] [--bundle cdk.out] [--preview] [--aws]`
+ * What `npm run replay` does (the command itself is `local/replay.ts`; options: `--help`).
  *
  * Runs the real handler (lambda/handler.ts, with the production SDK clients and settings) on a
  * saved sync-rule event, against a local S3 server and the Message Flow emulator over HTTP, then
- * prints the answer and what changed, and writes the original and rewritten messages to files.
+ * prints the answer, why each rule applied or not and what changed and why, and writes the original
+ * and rewritten messages to files.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Readable } from 'node:stream';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { sdkMessageFlow } from '../lambda/aws/adapters';
 import { createAwsClients } from '../lambda/aws/clients';
 import { ENV } from '../lambda/env-names';
-import { ConfigError } from '../lambda/errors';
-import { bundledPolicy } from '../lambda/policy/bundled-policy';
-import { PolicyError } from '../lambda/policy/load-policy';
+import { bundledPolicy, POLICY_PATH } from '../lambda/policy/bundled-policy';
 import type { Policy } from '../lambda/policy/schema';
 import { productionRule } from '../lambda/production';
+import { startRewrite, type TopHeaders } from '../lambda/rewrite';
 import type { AuditResult, RuleResult } from '../lambda/rule/run-rule';
-import type { WorkMailSyncResponse } from '../lambda/workmail';
+import {
+  parseWorkMailEvent,
+  type WorkMailRunLambdaEvent,
+  type WorkMailSyncResponse,
+} from '../lambda/workmail';
 import { invokeBundle, thrownResult } from './bundle-invocation';
-import { UsageError } from './cli';
+import {
+  type CliOption,
+  type CommandSpec,
+  failureReport,
+  InputRefusedError,
+  parseCommandLine,
+  UsageError,
+} from './cli';
 import { findDeployedFunction, localEnvironment } from './deployed-function';
 import { EVENTS_DIR, messagePathFor } from './events';
+import { explainRun, explanationLines, type RunExplanation } from './explain';
 import { localContext, WORKMAIL_ANSWER_LIMIT_MS } from './lambda-context';
 import { type LocalServices, sdkEnvironment, startLocalServices } from './local-services';
 import { describeChanges, type MessageChanges } from './message-diff';
 import { THROTTLING } from './message-flow-emulator';
 import { readPolicyFile } from './policy-file';
 import { previewPage } from './preview';
+import { putContentProblem } from './put-content-rules';
 import { readOnlyPorts } from './read-only-ports';
+import { screenshotPage } from './screenshot';
 
 /** Service behaviours `--simulate` can ask the emulator for. */
 const SIMULATIONS: Record<string, (services: LocalServices, messageId: string) => void> = {
@@ -53,6 +65,61 @@ const SIMULATIONS: Record<string, (services: LocalServices, messageId: string) =
   slow: (s) => s.emulator.failNext('get', { kind: 'slow', bytes: 40, everyMs: 100 }),
 };
 
+const SPEC = {
+  name: 'replay',
+  description: [
+    'Runs the real handler on a saved WorkMail sync-rule event, against a local S3 server and the',
+    'Message Flow emulator (or, with --aws, reads the message from AWS, read-only). Prints the',
+    'answer, why each policy rule applied or not, what changed in each part and why, and writes',
+    'the original and rewritten messages to the out folder. Log and metric lines go to stderr.',
+  ].join('\n'),
+  positionals: '[event.json]',
+  options: {
+    message: {
+      type: 'string',
+      value: '<file>',
+      help: 'The message (default: events/messages/<messageId>.eml)',
+    },
+    policy: { type: 'string', value: '<file>', help: `Policy file (default: ${POLICY_PATH})` },
+    out: { type: 'string', value: '<folder>', default: 'replay-out', help: 'Where the files go' },
+    json: { type: 'boolean', default: false, help: 'Print one JSON object on stdout' },
+    simulate: {
+      type: 'string',
+      value: Object.keys(SIMULATIONS).join('|'),
+      help: 'Make the emulator behave like WorkMail in a bad moment',
+    },
+    bundle: {
+      type: 'string',
+      value: '<cdk.out>',
+      help: 'Run the bundle npm run synth wrote, with the stack’s environment, not the sources',
+    },
+    preview: {
+      type: 'boolean',
+      default: false,
+      help: 'Also write an HTML page: both messages side by side, with the explanation',
+    },
+    screenshot: {
+      type: 'boolean',
+      default: false,
+      help: 'Also write a PNG of that page, rendered in headless Chromium (implies --preview)',
+    },
+    aws: {
+      type: 'boolean',
+      default: false,
+      help: 'Read the message from the real Message Flow API (your region and credentials); put nothing',
+    },
+  },
+  examples: [
+    'npm run replay                                      # events/inbound.json',
+    'npm run replay -- events/inbound-internal.json      # why nothing changes',
+    'npm run replay -- my-event.json --message my.eml --policy ../mail-policy/company.json --preview',
+    'npm run replay -- --simulate rejected',
+    'npm run -s replay -- --json > result.json',
+    'npm run synth && npm run replay -- --bundle cdk.out',
+    'AWS_REGION=eu-west-1 npm run replay -- my-event.json --aws',
+  ],
+} as const satisfies CommandSpec<Record<string, CliOption>>;
+
 interface ReplayOptions {
   simulate?: string;
   eventPath: string;
@@ -62,27 +129,18 @@ interface ReplayOptions {
   bundleDir?: string;
   /** Also write an HTML page with both messages side by side. */
   preview: boolean;
+  /** Also write a PNG of the preview page. */
+  screenshot: boolean;
   /** Read the message from real AWS (the user's credentials); change nothing there. */
   aws: boolean;
   outDir: string;
   json: boolean;
 }
 
-function parseOptions(argv: string[]): ReplayOptions {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      message: { type: 'string' },
-      policy: { type: 'string' },
-      out: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      simulate: { type: 'string' },
-      bundle: { type: 'string' },
-      preview: { type: 'boolean', default: false },
-      aws: { type: 'boolean', default: false },
-    },
-  });
+function parseOptions(argv: string[], io: ReplayOutput): ReplayOptions | undefined {
+  const parsed = parseCommandLine(SPEC, argv, io.out);
+  if (!parsed) return undefined;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError('give at most one event file');
   if (values.aws && (values.bundle || values.simulate || values.message)) {
     throw new UsageError('--aws reads the message from AWS: no --bundle, --simulate or --message');
@@ -97,28 +155,35 @@ function parseOptions(argv: string[]): ReplayOptions {
     eventPath: positionals[0] ?? join(EVENTS_DIR, 'inbound.json'),
     messagePath: values.message,
     policyPath: values.policy,
-    outDir: values.out ?? 'replay-out',
-    json: values.json ?? false,
-    preview: values.preview ?? false,
-    aws: values.aws ?? false,
+    outDir: values.out,
+    json: values.json,
+    preview: values.preview || values.screenshot,
+    screenshot: values.screenshot,
+    aws: values.aws,
     ...(values.simulate ? { simulate: values.simulate } : {}),
     ...(values.bundle ? { bundleDir: values.bundle } : {}),
   };
 }
 
-function readEvent(path: string): { payload: unknown; messageId: string } {
+/**
+ * The event, validated as the function validates it, before anything is written: its messageId
+ * names files in the out folder, so one that is not an id (`../x`) is refused here.
+ */
+function readEvent(path: string): { payload: unknown; event: WorkMailRunLambdaEvent } {
   if (!existsSync(path)) throw new UsageError(`event file ${path} does not exist`);
   let payload: unknown;
   try {
     payload = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new UsageError(`event file ${path} is not JSON: ${(error as Error).message}`);
+    throw new InputRefusedError(`event file ${path} is not JSON: ${(error as Error).message}`);
   }
-  const messageId = (payload as { messageId?: unknown } | null)?.messageId;
-  if (typeof messageId !== 'string' || !messageId) {
-    throw new UsageError(`event file ${path} has no messageId`);
+  try {
+    return { payload, event: parseWorkMailEvent(payload) };
+  } catch (error) {
+    throw new InputRefusedError(
+      `event file ${path} is not a WorkMail event: ${(error as Error).message}`,
+    );
   }
-  return { payload, messageId };
 }
 
 function readMessage(path: string): Buffer {
@@ -138,6 +203,13 @@ function describeActions(response: WorkMailSyncResponse): string[] {
   });
 }
 
+/** The files one run writes besides the original. */
+interface WrittenFiles {
+  rewritten?: string;
+  preview?: string;
+  screenshot?: string;
+}
+
 /**
  * Writes what a run made of the message (`<prefix><name>.eml`) and, with `--preview`, the page
  * that shows it beside the original (`<prefix>preview.html`, even when nothing was made).
@@ -148,8 +220,9 @@ async function writeResult(
   original: Buffer,
   message: Buffer | undefined,
   name: string,
-): Promise<{ files: { rewritten?: string; preview?: string }; changes?: MessageChanges }> {
-  const files: { rewritten?: string; preview?: string } = {};
+  explanation?: RunExplanation,
+): Promise<{ files: WrittenFiles; changes?: MessageChanges }> {
+  const files: WrittenFiles = {};
   let changes: MessageChanges | undefined;
   if (message) {
     files.rewritten = join(options.outDir, `${prefix}${name}.eml`);
@@ -158,7 +231,14 @@ async function writeResult(
   }
   if (options.preview) {
     files.preview = join(options.outDir, `${prefix}preview.html`);
-    writeFileSync(files.preview, await previewPage(original, message, changes?.headers ?? []));
+    writeFileSync(
+      files.preview,
+      await previewPage(original, message, changes?.headers ?? [], explanation),
+    );
+  }
+  if (options.screenshot && files.preview) {
+    files.screenshot = join(options.outDir, `${prefix}preview.png`);
+    await screenshotPage(files.preview, files.screenshot);
   }
   return { files, ...(changes ? { changes } : {}) };
 }
@@ -178,6 +258,7 @@ function describeAudit(
     ...(audit.changes ? describeMessageChanges(audit.changes) : []),
     ...(audit.files.rewritten ? [`Would be:  ${audit.files.rewritten}`] : []),
     ...(audit.files.preview ? [`Preview:   ${audit.files.preview}`] : []),
+    ...(audit.files.screenshot ? [`Screenshot: ${audit.files.screenshot}`] : []),
   ];
 }
 
@@ -207,8 +288,10 @@ interface ReplaySummary {
   outcome: { kind: 'rewritten' | 'unchanged' | 'failed'; detail: string; reason?: string };
   rules: string[];
   timeMs: number;
-  files: { original: string; rewritten?: string; preview?: string };
+  files: { original: string } & WrittenFiles;
   changes?: MessageChanges;
+  /** Why each rule applied or not, what changed and why (absent with --bundle). */
+  explanation?: RunExplanation;
   /** What the policy's audit-only rules would have done, had they been live. */
   audit?: {
     outcome: AuditResult['outcome'];
@@ -216,7 +299,7 @@ interface ReplaySummary {
     actions: WorkMailSyncResponse['actions'];
     reason?: string;
     changes?: MessageChanges;
-    files: { rewritten?: string; preview?: string };
+    files: WrittenFiles;
   };
 }
 
@@ -273,6 +356,8 @@ interface ReplayRun {
   rewritten?: Buffer;
   /** The message as the audit-only rules would have made it. */
   audited?: Buffer;
+  /** Why WorkMail (the emulator's model of it) refused the rewritten message. */
+  refusal?: string;
   timeMs: number;
 }
 
@@ -301,10 +386,12 @@ async function runLocally(
           .catch((error: Error) => thrownResult(error.name));
     const rewritten = services.emulator.updates.at(-1)?.content;
     const audited = audit.message();
+    const refusal = services.emulator.refusals.at(-1)?.reason;
     return {
       result,
       original,
       timeMs: Date.now() - started,
+      ...(refusal ? { refusal } : {}),
       ...(rewritten ? { rewritten } : {}),
       ...(audited ? { audited } : {}),
     };
@@ -317,8 +404,16 @@ async function runLocally(
  * Against real AWS, read-only: the user's credentials and region, a message under 24 hours old.
  * The real Get; the rewritten message stays on this machine and no Put is made.
  */
-async function runAgainstAws(payload: unknown, messageId: string, policy: Policy) {
-  const readOnly = readOnlyPorts(sdkMessageFlow(createAwsClients().messageFlow));
+async function runAgainstAws(
+  payload: unknown,
+  messageId: string,
+  policy: Policy,
+): Promise<ReplayRun> {
+  const { messageFlow } = createAwsClients();
+  // A missing region or credentials fail here, with a hint, not as a failed Get inside the rule.
+  await messageFlow.config.region();
+  await messageFlow.config.credentials();
+  const readOnly = readOnlyPorts(sdkMessageFlow(messageFlow));
   const audit = auditCapture();
   const rule = productionRule({ [ENV.bucket]: 'read-only-replay' }, policy, {
     adapt: (deps) => ({
@@ -336,21 +431,52 @@ async function runAgainstAws(payload: unknown, messageId: string, policy: Policy
   const rewritten = readOnly.wouldPut();
   const original = await readOnly.original(messageId);
   const audited = audit.message();
+  // No Put is made: the emulator's content rules say whether WorkMail would take the message.
+  const refusal = rewritten && (await putContentProblem(rewritten));
   return {
     result,
     original,
     timeMs,
+    ...(refusal ? { refusal } : {}),
     ...(rewritten ? { rewritten } : {}),
     ...(audited ? { audited } : {}),
   };
 }
 
+/**
+ * The original's top-level headers as the engine reads them (undefined when it cannot), for the
+ * explanation: the same reading the function's decision was made on.
+ */
+async function headersOf(message: Buffer, policy: Policy): Promise<TopHeaders | undefined> {
+  const rewrite = startRewrite(Readable.from([message]), {
+    marker: { header: policy.markerHeader, value: 'replay-explanation' },
+  });
+  const head = await rewrite.head.catch(() => undefined);
+  rewrite.apply({});
+  rewrite.output.resume();
+  await rewrite.done.catch(() => undefined);
+  return head?.headers;
+}
+
 async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
-  const { payload, messageId } = readEvent(options.eventPath);
+  const { payload, event } = readEvent(options.eventPath);
+  const { messageId } = event;
   const policy = options.policyPath ? readPolicyFile(options.policyPath) : bundledPolicy();
-  const { result, original, rewritten, audited, timeMs } = options.aws
+  const { result, original, rewritten, audited, refusal, timeMs } = options.aws
     ? await runAgainstAws(payload, messageId, policy)
     : await runLocally(options, payload, messageId, policy);
+  // A bundle carries its own policy, which may not be this one: no explanation then.
+  const explanation = options.bundleDir
+    ? undefined
+    : await explainRun({
+        policy,
+        event,
+        original,
+        headers: await headersOf(original, policy),
+        ...(rewritten ? { rewritten } : {}),
+        ...(result.report ? { report: result.report } : {}),
+        ...(refusal ? { refusal } : {}),
+      });
   const summary: ReplaySummary = {
     actions: result.response.actions,
     outcome: {
@@ -364,9 +490,17 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
   };
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(summary.files.original, original);
-  const written = await writeResult(options, `${messageId}.`, original, rewritten, 'rewritten');
+  const written = await writeResult(
+    options,
+    `${messageId}.`,
+    original,
+    rewritten,
+    'rewritten',
+    explanation,
+  );
   Object.assign(summary.files, written.files);
   if (written.changes) summary.changes = written.changes;
+  if (explanation) summary.explanation = explanation;
   if (result.audit) {
     summary.audit = {
       outcome: result.audit.outcome,
@@ -394,9 +528,11 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
     ...describeActions(result.response),
     `Outcome: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}${rewritten ? put : ''}`,
     ...(summary.changes ? describeMessageChanges(summary.changes) : []),
+    ...(explanation ? explanationLines(explanation) : []),
     `Original:  ${summary.files.original}`,
     ...(summary.files.rewritten ? [`Rewritten: ${summary.files.rewritten}`] : []),
     ...(summary.files.preview ? [`Preview:   ${summary.files.preview}`] : []),
+    ...(summary.files.screenshot ? [`Screenshot: ${summary.files.screenshot}`] : []),
     ...(summary.audit && result.audit ? describeAudit(summary.audit, result.audit.response) : []),
   ];
   io.out(`${lines.join('\n')}\n`);
@@ -409,25 +545,22 @@ export interface ReplayOutput {
 }
 
 /**
- * Runs `npm run replay` with these arguments and gives its exit code. Bad arguments, a bad policy
- * or configuration end with one line on `err`, never a stack trace.
+ * Runs `npm run replay` with these arguments and gives its exit code (0 done, 1 input refused or
+ * failed, 2 usage error). Every failure ends with one line on `err`, never a stack trace.
  */
 export async function replayCommand(argv: string[], io: ReplayOutput): Promise<number> {
   // Inside the promise, so that a usage error in the arguments gets the same one-line report.
   return Promise.resolve()
-    .then(() => replay(parseOptions(argv), io))
+    .then(async () => {
+      const options = parseOptions(argv, io);
+      if (options) await replay(options, io);
+    })
     .then(
       () => 0,
       (error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        const known =
-          error instanceof UsageError ||
-          error instanceof PolicyError ||
-          error instanceof ConfigError;
-        io.err(
-          `${known ? `replay: ${message.split('\n').join(' ')}` : `replay failed: ${message}`}\n`,
-        );
-        return 1;
+        const { code, line } = failureReport('replay', error);
+        io.err(`${line}\n`);
+        return code;
       },
     );
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -24,14 +24,16 @@ describe('npm run replay', () => {
   });
 
   it('replays the saved inbound event through the real handler and writes both messages (the command)', async () => {
-    const { code, stdout } = await replayCli('--out', out);
+    const { code, stdout, stderr } = await replayCli('--out', out);
 
     expect(code).toBe(0);
     expect(stdout).toContain('Actions:\n  DEFAULT for all recipients');
     expect(stdout).toContain('~ Subject: Quarterly figures  ->  [EXTERNAL] Quarterly figures');
     expect(stdout).toContain('1 part(s) byte-identical');
-    // The metrics the run would have sent to CloudWatch, as Lambda ships them.
-    expect(stdout).toMatch(/"Namespace":"WorkMailRewriteRule".*"Outcome":"rewritten"/);
+    // The metrics the run would have sent to CloudWatch, as Lambda ships them: on stderr, with
+    // the function's log line, so that stdout is the report alone.
+    expect(stderr).toMatch(/"Namespace":"WorkMailRewriteRule".*"Outcome":"rewritten"/);
+    expect(stdout).not.toContain('"Namespace"');
     const rewritten = readFileSync(join(out, `${INBOUND_ID}.rewritten.eml`));
     expect(topHeader(rewritten, 'Subject')).toBe('[EXTERNAL] Quarterly figures');
     const original = readFileSync(join(out, `${INBOUND_ID}.original.eml`));
@@ -230,35 +232,189 @@ describe('npm run replay', () => {
       ['no-such-event.json'],
       'replay: event file no-such-event.json does not exist',
     ],
-    ['an event without a message', ['EVENT_WITHOUT_MESSAGE'], 'replay: message file'],
-    ['an event that is not JSON', ['NOT_JSON'], 'is not JSON'],
+    [
+      'an event without a message',
+      ['EVENT_WITHOUT_MESSAGE'],
+      `replay: message file ${join(ROOT, 'events', 'messages', '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5e.eml')} does not exist (give one with --message)`,
+    ],
     [
       'a bundle folder that does not exist',
       ['--bundle', 'no-such-cdk.out'],
       'replay: no-such-cdk.out does not exist: run `npm run synth` first',
     ],
-    ['an unknown simulation', ['--simulate', 'flood'], 'replay: --simulate takes frozen,'],
-    ['--aws with --simulate', ['--aws', '--simulate', 'frozen'], 'replay: --aws reads the message'],
+    [
+      'an unknown simulation',
+      ['--simulate', 'flood'],
+      'replay: --simulate takes frozen, rejected, not-found, throttled, slow',
+    ],
+    [
+      '--aws with --simulate',
+      ['--aws', '--simulate', 'frozen'],
+      'replay: --aws reads the message from AWS: no --bundle, --simulate or --message',
+    ],
     [
       'a policy given with a bundle',
       ['--bundle', 'cdk.out', '--policy', 'policy/policy.json'],
-      'replay: --policy cannot change a bundle',
+      'replay: --policy cannot change a bundle: its policy was built into it',
     ],
-  ])('fails with one clear line and exit code 1 on %s', async (_case, args, message) => {
-    const paths: Record<string, string> = {
-      EVENT_WITHOUT_MESSAGE: join(out, 'event.json'),
-      NOT_JSON: join(out, 'broken.json'),
-    };
+    [
+      'an unknown option',
+      ['--previw'],
+      expect.stringMatching(/^replay: Unknown option '--previw'.*\(see --help\)$/),
+    ],
+    ['two event files', ['a.json', 'b.json'], 'replay: give at most one event file'],
+  ])('fails with exit code 2 and one line on %s', async (_case, args, line) => {
+    const event = JSON.parse(readFileSync(join(ROOT, 'events', 'inbound.json'), 'utf8'));
+    const paths: Record<string, string> = { EVENT_WITHOUT_MESSAGE: join(out, 'event.json') };
     writeFileSync(
       paths.EVENT_WITHOUT_MESSAGE ?? '',
-      JSON.stringify({ messageId: 'nothing-saved' }),
+      JSON.stringify({ ...event, messageId: '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5e' }),
     );
-    writeFileSync(paths.NOT_JSON ?? '', '{ nope');
 
-    const { code, stderr } = await replay(...args.map((a) => paths[a] ?? a), '--out', out);
+    const { code, stdout, stderr } = await replay(...args.map((a) => paths[a] ?? a), '--out', out);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')).toEqual([line, '']);
+  });
+
+  it.each([
+    ['an event that is not JSON', '{ nope', /^replay: event file \S+ is not JSON: .+$/],
+    [
+      'an event that is no WorkMail event',
+      JSON.stringify({ messageId: 'x', flowDirection: 'SIDEWAYS' }),
+      /^replay: event file \S+ is not a WorkMail event: .*(summaryVersion|envelope|flowDirection).*$/,
+    ],
+    [
+      'an event whose messageId would lead out of the out folder',
+      'MESSAGE_ID_ESCAPE',
+      /^replay: event file \S+ is not a WorkMail event: .*messageId.*$/,
+    ],
+  ])('refuses %s with exit code 1 and one line, writing nothing', async (_case, content, line) => {
+    const inner = join(out, 'inner');
+    const event = JSON.parse(readFileSync(join(ROOT, 'events', 'inbound.json'), 'utf8'));
+    const path = join(out, 'event.json');
+    writeFileSync(
+      path,
+      content === 'MESSAGE_ID_ESCAPE'
+        ? JSON.stringify({ ...event, messageId: '../escape' })
+        : content,
+    );
+
+    const { code, stdout, stderr } = await replay(
+      path,
+      '--message',
+      join(ROOT, 'events', 'messages', `${INBOUND_ID}.eml`),
+      '--out',
+      inner,
+    );
 
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toContain(message);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')).toEqual([expect.stringMatching(line), '']);
+    expect(readdirSync(out)).toEqual(['event.json']);
+  });
+
+  it('prints every option and examples with --help, and exits 0', async () => {
+    const { code, stdout, stderr } = await replayCli('--help');
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    for (const option of [
+      '--message <file>',
+      '--policy <file>',
+      '--out <folder>',
+      '--json',
+      '--simulate frozen|rejected|not-found|throttled|slow',
+      '--bundle <cdk.out>',
+      '--preview',
+      '--screenshot',
+      '--aws',
+      '--help',
+    ]) {
+      expect(stdout).toContain(option);
+    }
+    expect(stdout).toMatch(/^Usage: npm run replay -- \[event\.json\] \[options\]\n/);
+    expect(stdout).toContain('Examples:\n  npm run replay ');
+  });
+
+  it('says why nothing changed on an internal message', async () => {
+    const { code, stdout } = await replay('events/inbound-internal.json', '--out', out);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      "  - Warn about external senders: does not apply\n      when direction: INBOUND: holds: the message is INBOUND\n      when sender: external: does not hold: internal: the From: domain corp.example is one of organizationDomains and the receiving service's DMARC check passed for it\n",
+    );
+    expect(stdout).toContain('Nothing changed: no rule of the policy applies (see why above)');
+  });
+
+  it('says what changed in each part and why, decodes the subject and lists the attachments', async () => {
+    const { code, stdout } = await replay('--out', out);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'What changed and why:\n  Subject: tag put in front\n  X-Mail-Origin: set (a rule that applies sets it)\n  1.1 text/plain: banner added\n  1.2 text/html: banner added\n',
+    );
+    expect(stdout).toContain(
+      'Subject (decoded): Quarterly figures  ->  [EXTERNAL] Quarterly figures',
+    );
+    expect(stdout).toContain('Attachments:\n  figures.pdf (application/pdf, 5136 bytes)\n');
+  });
+
+  it('shows the refusal text when WorkMail would refuse the rewritten message', async () => {
+    const message = join(out, 'two-subjects.eml');
+    writeFileSync(
+      message,
+      'From: a@partner.example\r\nDate: Mon, 1 Dec 2026 10:00:00 +0000\r\nSubject: one\r\nSubject: two\r\nContent-Type: text/plain\r\n\r\nhello\r\n',
+    );
+    const { code, stdout } = await replay('--message', message, '--json', '--out', out);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout);
+    expect(summary.outcome).toMatchObject({ reason: 'message-rejected' });
+    expect(summary.explanation.refusal).toBe('Header subject may appear only once (assumed rule)');
+    const text = await replay('--message', message, '--out', out);
+    expect(text.stdout).toContain(
+      'WorkMail would refuse the rewritten message: Header subject may appear only once (assumed rule)',
+    );
+  });
+
+  it('prints exactly one JSON object on stdout with --json, the log lines on stderr (the command)', async () => {
+    const { code, stdout, stderr } = await replayCli('--json', '--out', out);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout);
+    expect(summary.explanation.rules.map((r: { rule: string }) => r.rule)).toEqual([
+      'Warn about external senders',
+      'Legal disclaimer on outgoing mail',
+    ]);
+    expect(stderr).toMatch(/"outcome":"rewritten"/);
+  });
+
+  it.each([
+    [
+      'an empty region',
+      { AWS_REGION: '', AWS_DEFAULT_REGION: '' },
+      "replay: no valid AWS region: set AWS_REGION to the WorkMail organization's region (us-east-1, us-west-2 or eu-west-1)",
+    ],
+    [
+      'no credentials',
+      { AWS_REGION: 'eu-west-1' },
+      'replay: no AWS credentials found: run aws configure (or aws sso login), or set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    ],
+  ])('--aws with %s says what to set, in one line, exit code 1', async (_case, env, line) => {
+    const { code, stdout, stderr } = await replayWithEnv(
+      {
+        // Nothing of this machine's own AWS setup may leak in.
+        AWS_CONFIG_FILE: join(out, 'no-config'),
+        AWS_SHARED_CREDENTIALS_FILE: join(out, 'no-credentials'),
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_SESSION_TOKEN: '',
+        AWS_PROFILE: '',
+        ...env,
+      },
+      '--aws',
+      '--out',
+      out,
+    );
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`${line}\n`);
   });
 });
