@@ -9,7 +9,7 @@
 import { type ParseArgsOptionDescriptor, parseArgs } from 'node:util';
 import { ConfigError } from '../lambda/errors';
 import { PolicyError } from '../lambda/policy/load-policy';
-import { RewriteDeclinedError } from '../lambda/rewrite/rewrite-declined';
+import { RewriteDeclinedError } from '../lambda/rewrite';
 
 export const EXIT_REFUSED = 1;
 export const EXIT_USAGE = 2;

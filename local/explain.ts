@@ -8,7 +8,7 @@ import { simpleParser } from 'mailparser';
 import { explainRules, type RuleExplanation } from '../lambda/policy/evaluate';
 import { eventFacts, factsOf } from '../lambda/policy/plan';
 import type { Policy } from '../lambda/policy/schema';
-import type { PartReport, RewriteReport, TopHeaders } from '../lambda/rewrite/rewrite-rules';
+import type { PartReport, RewriteReport, TopHeaders } from '../lambda/rewrite';
 import type { WorkMailRunLambdaEvent } from '../lambda/workmail';
 
 export interface Attachment {

@@ -9,7 +9,10 @@ import { previewPage } from '../../local/preview';
 import { screenshotPage } from '../../local/screenshot';
 import { rewriteBuffer } from '../helpers/mime';
 import { HOSTILE, REWRITTEN } from '../helpers/preview-fixtures';
+import { replay } from '../helpers/replay-cli';
 import { BROWSER_TIMEOUT } from '../helpers/timeouts';
+
+const INBOUND_ID = '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5d';
 
 // Debian's chromium (`.ci/run` installs it); browser downloads do not work here.
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find(
@@ -144,6 +147,19 @@ if (!CHROMIUM) {
       // IHDR: the viewport's width, and the whole page's height (taller than the frames alone).
       expect(image.readUInt32BE(16)).toBe(1400);
       expect(image.readUInt32BE(20)).toBeGreaterThan(600);
+    },
+    BROWSER_TIMEOUT,
+  );
+
+  it(
+    'replay --screenshot writes the preview and its PNG, and lists both',
+    async () => {
+      const { code, stdout } = await replay('--screenshot', '--json', '--out', out);
+      expect(code).toBe(0);
+      const { files } = JSON.parse(stdout);
+      expect(files.preview).toBe(join(out, `${INBOUND_ID}.preview.html`));
+      expect(files.screenshot).toBe(join(out, `${INBOUND_ID}.preview.png`));
+      expect(readFileSync(files.screenshot).subarray(1, 4).toString()).toBe('PNG');
     },
     BROWSER_TIMEOUT,
   );

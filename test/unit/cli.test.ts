@@ -1,5 +1,5 @@
 import { PolicyError, parsePolicy } from '../../lambda/policy/load-policy';
-import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
+import { RewriteDeclinedError } from '../../lambda/rewrite';
 import { EXIT_REFUSED, EXIT_USAGE, failureReport, helpText, UsageError } from '../../local/cli';
 
 describe('the local commands’ conventions', () => {
