@@ -20,12 +20,17 @@ export async function invokeBundle(
   const child = fork(join(__dirname, 'bundle-runner.cjs'), [deployed.bundlePath], {
     env: environment,
     execArgv: [],
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
-  let output = '';
+  // Both streams: the logger writes errors to stderr, and Lambda sends both to the log group.
+  const output = { stdout: '', stderr: '' };
   child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
+    output.stdout += chunk.toString('utf8');
     process.stdout.write(chunk);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output.stderr += chunk.toString('utf8');
+    process.stderr.write(chunk);
   });
   const reply = await new Promise<Reply>((resolve, reject) => {
     child.once('message', (message) => resolve(message as Reply));
@@ -34,11 +39,10 @@ export async function invokeBundle(
     );
     child.send({ event, remainingMs });
   });
-  await new Promise((resolve) =>
-    child.exitCode === null ? child.once('exit', resolve) : resolve(0),
-  );
+  // 'close', not 'exit': the last log lines may still be in the pipe when the process exits.
+  await new Promise((resolve) => child.once('close', resolve));
   if ('error' in reply) return thrownResult(reply.error.name);
-  const logged = lastOutcomeLine(output);
+  const logged = lastOutcomeLine(output.stdout) ?? lastOutcomeLine(output.stderr);
   if (!logged) throw new Error('the bundle answered but logged no outcome');
   return {
     response: reply.response,

@@ -6,7 +6,8 @@ import { S3RVER_CREDENTIALS, startS3Server } from './s3-server';
 
 /** The bucket the local S3 server starts with. */
 export const LOCAL_BUCKET = 'workmail-rewrite-local';
-const REGION = 'us-east-1';
+/** The region the local services and their clients use. */
+export const LOCAL_REGION = 'us-east-1';
 
 export interface LocalServices {
   /** The clients the handler uses, pointed at the local servers. */
@@ -36,7 +37,7 @@ export async function startLocalServices(
 ): Promise<LocalServices> {
   const s3 = await startS3Server([LOCAL_BUCKET], options.s3Port);
   const workmailSide = createAwsClients({
-    region: REGION,
+    region: LOCAL_REGION,
     credentials: S3RVER_CREDENTIALS,
     s3Endpoint: s3.endpoint,
   });
@@ -47,7 +48,7 @@ export async function startLocalServices(
   // The handler may reach S3 through a fault proxy; WorkMail's side always reads it directly.
   const s3Faults = options.s3Faults ? await S3FaultProxy.start(s3.endpoint) : undefined;
   const overrides = {
-    region: REGION,
+    region: LOCAL_REGION,
     credentials: S3RVER_CREDENTIALS,
     s3Endpoint: s3Faults?.endpoint ?? s3.endpoint,
     messageFlowEndpoint: emulator.endpoint,
