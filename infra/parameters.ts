@@ -1,3 +1,4 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import {
@@ -16,9 +17,12 @@ export interface Parameters {
   organizationId: string;
   bucketName?: string;
   logRetention?: logs.RetentionDays;
-  reservedConcurrency?: number;
+  reservedConcurrency?: number | 'unreserved';
   alarmEmail?: string;
   keepOriginalDays?: number;
+  /** A customer managed KMS key for both buckets (SSE-KMS); SSE-S3 without it. */
+  kmsKeyArn?: string;
+  removalPolicy?: RemovalPolicy;
   stackName: string;
 }
 
@@ -30,8 +34,16 @@ export const CONTEXT = {
   reservedConcurrency: 'reservedConcurrency',
   alarmEmail: 'alarmEmail',
   keepOriginalDays: 'keepOriginalDays',
+  kmsKeyArn: 'kmsKeyArn',
+  removalPolicy: 'removalPolicy',
   stackName: 'stackName',
 } as const;
+
+/** Key ARNs (single- or multi-Region keys); aliases do not fit key policy conditions. */
+const KMS_KEY_ARN =
+  /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+const REMOVAL_POLICIES = { retain: RemovalPolicy.RETAIN, destroy: RemovalPolicy.DESTROY } as const;
 
 const RETENTION_DAYS = new Set(
   Object.values(logs.RetentionDays).filter((value): value is number => typeof value === 'number'),
@@ -73,9 +85,21 @@ export function readParameters(node: Node): Parameters {
     );
   }
   const concurrency = text(node, CONTEXT.reservedConcurrency);
-  if (concurrency !== undefined && !/^[1-9][0-9]{0,4}$/.test(concurrency)) {
+  if (concurrency !== undefined && !/^([1-9][0-9]{0,4}|unreserved)$/.test(concurrency)) {
     throw new ParameterError(
-      `context value ${CONTEXT.reservedConcurrency} must be a whole number from 1, got ${JSON.stringify(concurrency)}`,
+      `context value ${CONTEXT.reservedConcurrency} must be a whole number from 1, or unreserved, got ${JSON.stringify(concurrency)}`,
+    );
+  }
+  const kmsKeyArn = text(node, CONTEXT.kmsKeyArn);
+  if (kmsKeyArn !== undefined && !KMS_KEY_ARN.test(kmsKeyArn)) {
+    throw new ParameterError(
+      `context value ${CONTEXT.kmsKeyArn} must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias), got ${JSON.stringify(kmsKeyArn)}`,
+    );
+  }
+  const removal = text(node, CONTEXT.removalPolicy);
+  if (removal !== undefined && !Object.hasOwn(REMOVAL_POLICIES, removal)) {
+    throw new ParameterError(
+      `context value ${CONTEXT.removalPolicy} must be retain or destroy, got ${JSON.stringify(removal)}`,
     );
   }
   const alarmEmail = text(node, CONTEXT.alarmEmail);
@@ -95,7 +119,13 @@ export function readParameters(node: Node): Parameters {
   }
   return {
     organizationId,
-    ...(concurrency ? { reservedConcurrency: Number(concurrency) } : {}),
+    ...(concurrency
+      ? { reservedConcurrency: concurrency === 'unreserved' ? 'unreserved' : Number(concurrency) }
+      : {}),
+    ...(kmsKeyArn ? { kmsKeyArn } : {}),
+    ...(removal
+      ? { removalPolicy: REMOVAL_POLICIES[removal as keyof typeof REMOVAL_POLICIES] }
+      : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(bucketName ? { bucketName } : {}),
     ...(retention ? { logRetention: Number(retention) as logs.RetentionDays } : {}),
