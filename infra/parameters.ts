@@ -23,6 +23,10 @@ export interface Parameters {
   /** A customer managed KMS key for both buckets (SSE-KMS); SSE-S3 without it. */
   kmsKeyArn?: string;
   removalPolicy?: RemovalPolicy;
+  /** WorkMail's email event log group, for the invocation watch. */
+  eventLogGroup?: string;
+  /** The flow rule's name, for the invocation watch. */
+  ruleName?: string;
   stackName: string;
 }
 
@@ -36,6 +40,8 @@ export const CONTEXT = {
   keepOriginalDays: 'keepOriginalDays',
   kmsKeyArn: 'kmsKeyArn',
   removalPolicy: 'removalPolicy',
+  eventLogGroup: 'eventLogGroup',
+  ruleName: 'ruleName',
   stackName: 'stackName',
 } as const;
 
@@ -117,8 +123,22 @@ export function readParameters(node: Node): Parameters {
       `context value ${CONTEXT.keepOriginalDays} must be a whole number of days from 1 to ${MAX_KEEP_DAYS} (0: keep no originals), got ${JSON.stringify(keepDays)}`,
     );
   }
+  const eventLogGroup = text(node, CONTEXT.eventLogGroup);
+  if (eventLogGroup !== undefined && !/^[\w./#-]{1,512}$/.test(eventLogGroup)) {
+    throw new ParameterError(
+      `context value ${CONTEXT.eventLogGroup} must be a log group name (letters, digits, _ - / . #), got ${JSON.stringify(eventLogGroup)}`,
+    );
+  }
+  const ruleName = text(node, CONTEXT.ruleName);
+  if (ruleName !== undefined && (!eventLogGroup || ruleName.includes('"'))) {
+    throw new ParameterError(
+      `context value ${CONTEXT.ruleName} needs ${CONTEXT.eventLogGroup} and must not contain a double quote, got ${JSON.stringify(ruleName)}`,
+    );
+  }
   return {
     organizationId,
+    ...(eventLogGroup ? { eventLogGroup } : {}),
+    ...(ruleName ? { ruleName } : {}),
     ...(concurrency
       ? { reservedConcurrency: concurrency === 'unreserved' ? 'unreserved' : Number(concurrency) }
       : {}),

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,6 +11,7 @@ import { Construct } from 'constructs';
 import { DEFAULTS } from '../lambda/config';
 import { ENV } from '../lambda/env-names';
 import { bundledPolicy } from '../lambda/policy/bundled-policy';
+import { InvocationWatch, type InvocationWatchOptions } from './invocation-watch';
 import { allowMessageEncryption } from './message-encryption';
 import { acknowledgeRule, acknowledgeWildcardResource } from './nag-acknowledgements';
 import { type AlarmOptions, RewriteOperations } from './operations';
@@ -96,6 +98,15 @@ export interface WorkMailRewriteFunctionProps {
    * @default - the four alarms with their default thresholds, no notifications
    */
   readonly alarms?: AlarmOptions;
+
+  /**
+   * Alarms from WorkMail's email event log for what the function cannot see: mail arrives but the
+   * function is not invoked, and WorkMail applies the rule's fallback itself. Needs email event
+   * logging on (WorkMail console, Monitoring settings); see `InvocationWatchOptions`.
+   *
+   * @default - no invocation watch
+   */
+  readonly invocationWatch?: InvocationWatchOptions;
 
   /**
    * Keep the untouched original of each message this many days (1 to 365), in a second bucket
@@ -288,6 +299,11 @@ export class WorkMailRewriteFunction extends Construct {
       sourceAccount: stack.account,
     });
     this.operations = new RewriteOperations(this, 'Operations', this.alias, props.alarms);
+    if (props.invocationWatch) {
+      const watch = new InvocationWatch(this, 'InvocationWatch', this.alias, props.invocationWatch);
+      const { topic } = this.operations;
+      if (topic) for (const alarm of watch.alarms) alarm.addAlarmAction(new SnsAction(topic));
+    }
   }
 }
 

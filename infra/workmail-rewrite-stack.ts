@@ -10,11 +10,19 @@ export class WorkMailRewriteStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StackProps & Omit<Parameters, 'stackName'>) {
     super(scope, id, props);
-    const { alarmEmail, kmsKeyArn, ...rewriteProps } = props;
+    const { alarmEmail, kmsKeyArn, eventLogGroup, ruleName, ...rewriteProps } = props;
     this.rewrite = new WorkMailRewriteFunction(this, 'Rewrite', {
       ...rewriteProps,
       ...(alarmEmail ? { alarms: { email: alarmEmail } } : {}),
       ...(kmsKeyArn ? { encryptionKey: kms.Key.fromKeyArn(this, 'MessageKey', kmsKeyArn) } : {}),
+      ...(eventLogGroup
+        ? {
+            invocationWatch: {
+              eventLogGroupName: eventLogGroup,
+              ...(ruleName ? { ruleName } : {}),
+            },
+          }
+        : {}),
     });
     new CfnOutput(this, 'FunctionArn', {
       description:

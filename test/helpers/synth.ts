@@ -24,6 +24,8 @@ export interface SynthOptions {
   keepOriginalDays?: number;
   kmsKeyArn?: string;
   removalPolicy?: RemovalPolicy;
+  eventLogGroup?: string;
+  ruleName?: string;
 }
 
 export function synthStack(options: SynthOptions = {}) {
@@ -38,6 +40,8 @@ export function synthStack(options: SynthOptions = {}) {
     ...(options.keepOriginalDays ? { keepOriginalDays: options.keepOriginalDays } : {}),
     ...(options.kmsKeyArn ? { kmsKeyArn: options.kmsKeyArn } : {}),
     ...(options.removalPolicy ? { removalPolicy: options.removalPolicy } : {}),
+    ...(options.eventLogGroup ? { eventLogGroup: options.eventLogGroup } : {}),
+    ...(options.ruleName ? { ruleName: options.ruleName } : {}),
     ...(options.region ? { env: { account: ACCOUNT, region: options.region } } : {}),
   });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

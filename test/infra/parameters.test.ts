@@ -51,8 +51,12 @@ describe('readParameters', () => {
         [CONTEXT.reservedConcurrency]: 'unreserved',
         [CONTEXT.kmsKeyArn]: mrk,
         [CONTEXT.removalPolicy]: 'destroy',
+        [CONTEXT.eventLogGroup]: '/aws/workmail/events',
+        [CONTEXT.ruleName]: 'Warn external',
       }),
     ).toMatchObject({
+      eventLogGroup: '/aws/workmail/events',
+      ruleName: 'Warn external',
       reservedConcurrency: 'unreserved',
       kmsKeyArn: mrk,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -95,6 +99,14 @@ describe('readParameters', () => {
     [
       { orgId: ORG_ID, kmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:alias/mail' },
       /^context value kmsKeyArn must be a KMS key ARN .*not an alias.*got "arn:aws:kms:eu-west-1:111122223333:alias\/mail"$/,
+    ],
+    [
+      { orgId: ORG_ID, ruleName: 'Warn external' },
+      /^context value ruleName needs eventLogGroup and must not contain a double quote/,
+    ],
+    [
+      { orgId: ORG_ID, eventLogGroup: 'my events' },
+      /^context value eventLogGroup must be a log group name/,
     ],
     [
       { orgId: ORG_ID, removalPolicy: 'constructor' },
