@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { type Check, runSmoke, type SmokeClients, smokeClients } from '../../local/smoke';
 import { AwsStandIn, type StandInAccount } from '../helpers/aws-stand-in';
+import { shippedBucketPolicy } from '../helpers/bucket-policies';
 import { ROOT } from '../helpers/replay-cli';
 import { CHILD_PROCESS_TIMEOUT } from '../helpers/timeouts';
 
@@ -70,32 +71,7 @@ function healthyAccount(): StandInAccount {
 }
 
 function bucketPolicy(organizationId: string) {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Action: 's3:*',
-        Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
-        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-      },
-      {
-        Sid: 'WorkMailReadsRewrittenMessages',
-        Effect: 'Allow',
-        Principal: { Service: `workmail.${REGION}.amazonaws.com` },
-        Action: ['s3:GetObject', 's3:GetObjectVersion'],
-        Resource: `arn:aws:s3:::${BUCKET}/rewritten/*`,
-        Condition: {
-          StringEquals: { 'aws:SourceAccount': ACCOUNT },
-          ArnLike: {
-            'aws:SourceArn': `arn:aws:workmailmessageflow:${REGION}:${ACCOUNT}:message/${organizationId}/*`,
-          },
-          Bool: { 'aws:SecureTransport': 'true' },
-        },
-      },
-    ],
-  };
+  return shippedBucketPolicy({ bucket: BUCKET, region: REGION, account: ACCOUNT, organizationId });
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'stand-in', secretAccessKey: 'stand-in' };

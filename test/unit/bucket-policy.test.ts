@@ -3,39 +3,20 @@ import {
   PolicyEvaluationError,
   type PolicyRequest,
 } from '../../local/bucket-policy';
+import { shippedBucketPolicy } from '../helpers/bucket-policies';
 
 const ORG = 'm-0123456789abcdef0123456789abcdef';
 const ACCOUNT = '111122223333';
 const BUCKET_ARN = 'arn:aws:s3:::mail-bucket';
 
-/** The admin guide's statement, as the stack writes it, plus CDK's TLS-only Deny. */
+/** The policy the stack ships, for bucket `mail-bucket`. */
 function shippedPolicy() {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Action: 's3:*',
-        Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`],
-        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-      },
-      {
-        Sid: 'WorkMailReadsRewrittenMessages',
-        Effect: 'Allow',
-        Principal: { Service: 'workmail.eu-west-1.amazonaws.com' },
-        Action: ['s3:GetObject', 's3:GetObjectVersion'],
-        Resource: `${BUCKET_ARN}/rewritten/*`,
-        Condition: {
-          StringEquals: { 'aws:SourceAccount': ACCOUNT },
-          ArnLike: {
-            'aws:SourceArn': `arn:aws:workmailmessageflow:eu-west-1:${ACCOUNT}:message/${ORG}/*`,
-          },
-          Bool: { 'aws:SecureTransport': 'true' },
-        },
-      },
-    ],
-  };
+  return shippedBucketPolicy({
+    bucket: 'mail-bucket',
+    region: 'eu-west-1',
+    account: ACCOUNT,
+    organizationId: ORG,
+  });
 }
 
 function workMailRead(changes: Partial<PolicyRequest> = {}, context = {}): PolicyRequest {
