@@ -40,7 +40,18 @@ export function sdkMessageFlow(client: WorkMailMessageFlowClient): MessageFlow {
   };
 }
 
-/** Streams messages to a bucket with lib-storage (multipart above 5 MB, aborted on error). */
+/** S3's answer to a conditional write whose key is taken (HTTP 412). */
+function isPreconditionFailed(error: unknown): boolean {
+  const failed = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return failed?.name === 'PreconditionFailed' || failed?.$metadata?.httpStatusCode === 412;
+}
+
+/**
+ * Streams messages to a bucket with lib-storage (multipart above 5 MB, aborted on error). Writes
+ * are conditional (`If-None-Match: *`): the key is the invocation's own, so an object already
+ * there was stored by an earlier attempt of the same invocation, and a retry must not replace it
+ * while WorkMail may be reading it. That object is then the one to put.
+ */
 export function s3MessageStore(client: S3Client, bucket: string): MessageStore {
   return {
     async put(key, body, signal) {
@@ -48,7 +59,13 @@ export function s3MessageStore(client: S3Client, bucket: string): MessageStore {
       signal?.throwIfAborted();
       const upload = new Upload({
         client,
-        params: { Bucket: bucket, Key: key, Body: body, ContentType: 'message/rfc822' },
+        params: {
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'message/rfc822',
+          IfNoneMatch: '*',
+        },
         partSize: PART_SIZE,
         queueSize: 2,
         leavePartsOnError: false,
@@ -57,7 +74,12 @@ export function s3MessageStore(client: S3Client, bucket: string): MessageStore {
       signal?.addEventListener('abort', abort, { once: true });
       try {
         const result = await upload.done();
-        return { bucket, key, ...(result.VersionId ? { versionId: result.VersionId } : {}) };
+        // Unversioned buckets may answer the version id "null", which names no version.
+        const { VersionId: versionId } = result;
+        return { bucket, key, ...(versionId && versionId !== 'null' ? { versionId } : {}) };
+      } catch (error) {
+        if (isPreconditionFailed(error)) return { bucket, key, alreadyStored: true };
+        throw error;
       } finally {
         signal?.removeEventListener('abort', abort);
       }

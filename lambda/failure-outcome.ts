@@ -39,7 +39,13 @@ export function classifyFailure(error: unknown): FailureOutcome {
   if (isError(error)) {
     const sdkError = error as Parameters<typeof isThrottlingError>[0];
     if (isThrottlingError(sdkError)) return { action: 'retry', reason: 'throttled' };
-    if (isTransientError(sdkError) || isServerError(sdkError)) {
+    // S3's 409 while another conditional write of the same key is under way: an earlier
+    // attempt of this invocation is storing it, and the next attempt will find it stored.
+    if (
+      isTransientError(sdkError) ||
+      isServerError(sdkError) ||
+      error.name === 'ConditionalRequestConflict'
+    ) {
       return { action: 'retry', reason: 'transient-error' };
     }
   }

@@ -16,7 +16,7 @@ import { changesContent, cleansReplies, type Decision, hasAuditRules } from './p
 import { anyRuleMayApply } from './policy/evaluate';
 import { envelopeDecision, eventFacts, policyPlan } from './policy/plan';
 import type { Fallback, Policy } from './policy/schema';
-import type { Log, MessageFlow, MessageStore } from './ports';
+import type { Log, MessageFlow, MessageStore, StoredObject } from './ports';
 import { type DeclineReason, RewriteDeclinedError } from './rewrite/rewrite-declined';
 import { DEFAULT_MAX_OUTPUT_BYTES, startRewrite } from './rewrite/rewrite-message';
 import type { ContentPlan, RewriteReport } from './rewrite/rewrite-rules';
@@ -240,6 +240,7 @@ async function rewriteAndPut(
   const [stored, report] = await readToEnd(rewrite.output, rewrite.done, (output) =>
     store.put(objectKey, output, signal),
   );
+  logAlreadyStored(log, event, stored);
   const streamedAt = now();
   const unplaced = unplacedAddition(content, report);
   if (unplaced && fallback === 'wrap') {
@@ -329,10 +330,11 @@ async function wrapAndPut(
     marker: { header: policy.markerHeader, value: event.invocationId },
     maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
   });
-  const objectKey = objectKeyFor(config.keyPrefix, event.invocationId);
+  const objectKey = objectKeyFor(config.keyPrefix, event.invocationId, 'wrapped');
   const [stored] = await readToEnd(wrapped.output, wrapped.done, (output) =>
     store.put(objectKey, output, signal),
   );
+  logAlreadyStored(log, event, stored);
   signal.throwIfAborted();
   await messageFlow.putRawMessage(event.messageId, stored, signal);
   log.warn('the policy wrapped what it could not change', {
@@ -705,4 +707,13 @@ export async function runRule(
       ...(decision ? { rules: decision.rules } : {}),
     };
   }
+}
+
+/** A retry that found its earlier attempt's object: that object (not this run's) is put. */
+function logAlreadyStored(log: Log, event: WorkMailRunLambdaEvent, stored: StoredObject): void {
+  if (!stored.alreadyStored) return;
+  log.info('an earlier attempt of this invocation stored the rewritten message: putting that one', {
+    ...eventFields(event),
+    objectKey: stored.key,
+  });
 }

@@ -1,8 +1,9 @@
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { type AwsClients, type ClientOverrides, createAwsClients } from '../lambda/aws-clients';
 import { MessageFlowEmulator } from './message-flow-emulator';
 import type { ContentRules } from './put-content-rules';
 import { S3FaultProxy } from './s3-fault-proxy';
-import { S3RVER_CREDENTIALS, startS3Server } from './s3-server';
+import { type LocalS3, S3RVER_CREDENTIALS, startS3Server } from './s3-server';
 
 /** The bucket the local S3 server starts with. */
 export const LOCAL_BUCKET = 'workmail-rewrite-local';
@@ -33,9 +34,16 @@ export async function startLocalServices(
     s3Faults?: boolean;
     emulatorPort?: number;
     s3Port?: number;
+    /**
+     * An S3 already running (e.g. moto_server, which enforces conditional writes) instead of a
+     * new s3rver; the bucket is created there, and the server is left running on close.
+     */
+    s3Endpoint?: string;
   } = {},
 ): Promise<LocalServices> {
-  const s3 = await startS3Server([LOCAL_BUCKET], options.s3Port);
+  const s3 = options.s3Endpoint
+    ? await externalS3(options.s3Endpoint)
+    : await startS3Server([LOCAL_BUCKET], options.s3Port);
   const workmailSide = createAwsClients({
     region: LOCAL_REGION,
     credentials: S3RVER_CREDENTIALS,
@@ -74,6 +82,23 @@ export async function startLocalServices(
       await s3.close();
     },
   };
+}
+
+async function externalS3(endpoint: string): Promise<LocalS3> {
+  const { s3 } = createAwsClients({
+    region: LOCAL_REGION,
+    credentials: S3RVER_CREDENTIALS,
+    s3Endpoint: endpoint,
+  });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: LOCAL_BUCKET }));
+  } catch (error) {
+    // Several services may share one server: the bucket is then already there.
+    if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
+  } finally {
+    s3.destroy();
+  }
+  return { endpoint, close: async () => {} };
 }
 
 /**
