@@ -27,16 +27,22 @@ export function deployedAccess(
     refs: { 'AWS::Region': region, 'AWS::AccountId': LOCAL_ACCOUNT, 'AWS::Partition': 'aws' },
     attributes: {},
   };
+  const localBuckets = new Map<string, string>();
   for (const [variable, value] of Object.entries(deployed.environment)) {
     const logicalId = (value as { Ref?: unknown } | null)?.Ref;
     const bucket = buckets[variable];
     if (typeof logicalId !== 'string' || !bucket) continue;
+    localBuckets.set(logicalId, bucket);
     bindings.refs[logicalId] = bucket;
     bindings.attributes[`${logicalId}.Arn`] = `arn:aws:s3:::${bucket}`;
   }
   for (const [logicalId, resource] of resources) {
     if (resource.Type === 'AWS::IAM::Role') {
       bindings.attributes[`${logicalId}.Arn`] = `arn:aws:iam::${LOCAL_ACCOUNT}:role/${logicalId}`;
+    }
+    if (resource.Type === 'AWS::KMS::Key') {
+      bindings.attributes[`${logicalId}.Arn`] =
+        `arn:aws:kms:${region}:${LOCAL_ACCOUNT}:key/${logicalId}`;
     }
   }
 
@@ -48,7 +54,44 @@ export function deployedAccess(
     if (!bucket) continue;
     bucketPolicies[bucket] = resolveTemplateValue(resource.Properties.PolicyDocument, bindings);
   }
-  return { identity: invokingOrganization(resources, bindings), bucketPolicies };
+  const bucketKeys: NonNullable<WorkMailAccess['bucketKeys']> = {};
+  for (const [logicalId, bucket] of localBuckets) {
+    const key = bucketKey(deployed.template.Resources ?? {}, logicalId, bindings);
+    if (key) bucketKeys[bucket] = key;
+  }
+  return {
+    identity: invokingOrganization(resources, bindings),
+    bucketPolicies,
+    ...(Object.keys(bucketKeys).length ? { bucketKeys } : {}),
+  };
+}
+
+/** The bucket's SSE-KMS key, with its key policy when the key is in the same template. */
+function bucketKey(
+  resources: Record<string, { Type: string; Properties: Record<string, unknown> }>,
+  bucketId: string,
+  bindings: TemplateBindings,
+): { keyArn: string; keyPolicy?: unknown } | undefined {
+  const encryption = resources[bucketId]?.Properties.BucketEncryption as
+    | {
+        ServerSideEncryptionConfiguration?: {
+          ServerSideEncryptionByDefault?: Record<string, unknown>;
+        }[];
+      }
+    | undefined;
+  const byDefault =
+    encryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
+  if (byDefault?.SSEAlgorithm !== 'aws:kms') return undefined;
+  const keyId = (byDefault.KMSMasterKeyID as { 'Fn::GetAtt'?: string[] } | undefined)?.[
+    'Fn::GetAtt'
+  ]?.[0];
+  const key = keyId ? resources[keyId] : undefined;
+  const keyArn =
+    byDefault.KMSMasterKeyID === undefined
+      ? 'the AWS managed key aws/s3'
+      : String(resolveTemplateValue(byDefault.KMSMasterKeyID, bindings));
+  if (key?.Type !== 'AWS::KMS::Key') return { keyArn };
+  return { keyArn, keyPolicy: resolveTemplateValue(key.Properties.KeyPolicy, bindings) };
 }
 
 function invokingOrganization(

@@ -36,7 +36,7 @@ import { THROTTLING } from './message-flow-emulator';
 import { readPolicyFile, UsageError } from './policy-file';
 import { previewPage } from './preview';
 import { readOnlyPorts } from './read-only-ports';
-import type { FlowDirection } from './workmail-access';
+import { type FlowDirection, unverifiedKeys } from './workmail-access';
 
 /** Service behaviours `--simulate` can ask the emulator for. */
 const SIMULATIONS: Record<string, (services: LocalServices, messageId: string) => void> = {
@@ -277,7 +277,13 @@ async function runBundle(assemblyDir: string, services: LocalServices, payload: 
     [ENV.originalBucket]: LOCAL_ORIGINALS_BUCKET,
   };
   // WorkMail reads the rewritten message under the stack's bucket policy, not with full access.
-  services.emulator.enforceAccess(deployedAccess(deployed, buckets, LOCAL_REGION));
+  const access = deployedAccess(deployed, buckets, LOCAL_REGION);
+  services.emulator.enforceAccess(access);
+  for (const note of unverifiedKeys(access)) {
+    console.error(
+      `replay: note: ${note}; WorkMail's read of it is unverified (docs/deployment.md)`,
+    );
+  }
   if (ENV.originalBucket in deployed.environment) {
     await services.clients.s3.send(new CreateBucketCommand({ Bucket: LOCAL_ORIGINALS_BUCKET }));
   }

@@ -1,7 +1,11 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template as CdkTemplate } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { WorkMailRewriteFunction } from '../../infra/workmail-rewrite-function';
 import { ENV } from '../../lambda/env-names';
 import { deployedAccess, LOCAL_ACCOUNT } from '../../local/deployed-access';
 import type { DeployedFunction, Template } from '../../local/deployed-function';
-import { workMailReadDenial } from '../../local/workmail-access';
+import { unverifiedKeys, workMailReadDenial } from '../../local/workmail-access';
 import { ACCOUNT, ORG_ID, synthStack } from '../helpers/synth';
 
 const OTHER_ORG = 'm-ffffffffffffffffffffffffffffffff';
@@ -141,6 +145,47 @@ describe('deployedAccess', () => {
     const template = withBucketPolicyText(synthesized(), '"AWS::AccountId"', '"SomeParameter"');
     expect(() => deployedAccess(deployed(template), BUCKETS, 'us-east-1')).toThrow(
       `the template's {"Ref":"SomeParameter"} cannot be resolved locally`,
+    );
+  });
+
+  it('notes an imported SSE-KMS key, whose policy it cannot see, and still lets WorkMail read', () => {
+    const keyArn = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d`;
+    const access = deployedAccess(
+      deployed(synthesized({ region: 'eu-west-1', kmsKeyArn: keyArn })),
+      BUCKETS,
+      'us-east-1',
+    );
+    expect(access.bucketKeys).toEqual({ 'local-mail': { keyArn } });
+    expect(workMailReadDenial(access, 'abc-1', 'INBOUND', read())).toBeUndefined();
+    expect(unverifiedKeys(access)).toEqual([
+      `bucket local-mail uses SSE-KMS with ${keyArn}, whose key policy is not in the template`,
+    ]);
+  });
+
+  it('evaluates the key policy of a key in the same stack: WorkMail may decrypt, or not', () => {
+    // Prepare: the construct in a stack of its own, with a key of that stack
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Keyed', {
+      env: { account: ACCOUNT, region: 'eu-west-1' },
+    });
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    new WorkMailRewriteFunction(stack, 'Rewrite', { organizationId: ORG_ID, encryptionKey: key });
+    const template = CdkTemplate.fromStack(stack).toJSON() as Template;
+    // Act
+    const access = deployedAccess(deployed(template), BUCKETS, 'us-east-1');
+    const withoutGrant = structuredClone(template);
+    for (const resource of Object.values(withoutGrant.Resources ?? {})) {
+      if (resource.Type !== 'AWS::KMS::Key') continue;
+      const policy = resource.Properties.KeyPolicy as { Statement: { Sid?: string }[] };
+      policy.Statement = policy.Statement.filter(
+        (statement) => statement.Sid !== 'WorkMailDecryptsRewrittenMessages',
+      );
+    }
+    const refused = deployedAccess(deployed(withoutGrant), BUCKETS, 'us-east-1');
+    // Assess
+    expect(unverifiedKeys(access)).toEqual([]);
+    expect(workMailReadDenial(access, 'abc-1', 'INBOUND', read())).toBeUndefined();
+    expect(workMailReadDenial(refused, 'abc-1', 'INBOUND', read())).toMatch(
+      /^key policy of arn:aws:kms:[a-z0-9-]+:111122223333:key\/Key[0-9A-F]+: no statement allows workmail.eu-west-1.amazonaws.com kms:Decrypt/,
     );
   });
 });
