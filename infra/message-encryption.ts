@@ -1,4 +1,4 @@
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -12,6 +12,8 @@ import type { Construct } from 'constructs';
  * Nothing in AWS's documentation says WorkMail reads SSE-KMS objects, nor with which principal
  * and conditions: the WorkMail statement mirrors the bucket policy's (regional service principal,
  * `aws:SourceAccount`, the organization's message ARNs) and must be verified in the account.
+ *
+ * @throws Error when the key is in another region than the stack (S3 cannot use it)
  */
 export function allowMessageEncryption(
   scope: Construct,
@@ -25,6 +27,14 @@ export function allowMessageEncryption(
   },
 ): void {
   const stack = Stack.of(scope);
+  const keyRegion = options.key.env.region;
+  if (!Token.isUnresolved(keyRegion) && !Token.isUnresolved(stack.region)) {
+    if (keyRegion !== stack.region) {
+      throw new Error(
+        `encryptionKey must be in the stack's region (${stack.region}): S3 cannot use a key from ${keyRegion}`,
+      );
+    }
+  }
   const viaS3 = { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` };
   options.role.addToPolicy(
     new iam.PolicyStatement({

@@ -154,14 +154,6 @@ export class WorkMailRewriteFunction extends Construct {
     bundledPolicy();
     const stack = Stack.of(this);
     warnOutsideWorkMailRegions(this, stack.region);
-    const keyRegion = props.encryptionKey?.env.region;
-    if (keyRegion && !Token.isUnresolved(keyRegion) && !Token.isUnresolved(stack.region)) {
-      if (keyRegion !== stack.region) {
-        throw new Error(
-          `encryptionKey must be in the stack's region (${stack.region}): S3 cannot use a key from ${keyRegion}`,
-        );
-      }
-    }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
     const messageArns = stack.formatArn({
       service: 'workmailmessageflow',
