@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRICS } from '../lambda/metrics';
+import { METRICS } from '../lambda/metric-names';
 
 /** What the invocation watch reads and when it raises its alarms. */
 export interface InvocationWatchOptions {

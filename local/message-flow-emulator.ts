@@ -6,6 +6,7 @@ import { type ContentRules, putContentProblem } from './put-content-rules';
 import {
   type FlowDirection,
   type ObjectReference,
+  unverifiedKeys,
   type WorkMailAccess,
   workMailReadDenial,
 } from './workmail-access';
@@ -89,6 +90,8 @@ export class MessageFlowEmulator {
   readonly dripsEndedAt: number[] = [];
   /** Why each Put that WorkMail's read of S3 would fail was refused, in order. */
   readonly accessDenials: string[] = [];
+  /** What the enforced access cannot verify (an SSE-KMS key whose policy is unknown). */
+  readonly accessNotes: string[] = [];
   private readonly messages = new Map<string, Buffer>();
   private readonly directions = new Map<string, FlowDirection>();
   private access?: WorkMailAccess;
@@ -141,6 +144,7 @@ export class MessageFlowEmulator {
    */
   enforceAccess(access: WorkMailAccess): void {
     this.access = access;
+    this.accessNotes.push(...unverifiedKeys(access));
   }
 
   /** Takes a message out of transit: later requests for it answer ResourceNotFoundException. */

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { WATCH_METRICS } from '../../infra/invocation-watch';
-import { METRICS } from '../../lambda/metrics';
+import { METRICS } from '../../lambda/metric-names';
 import { synthStack } from '../helpers/synth';
 
 const REGION = 'eu-west-1';

@@ -4,7 +4,7 @@ import {
   PutBucketVersioningCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { s3MessageStore } from '../../lambda/aws-adapters';
+import { s3MessageStore } from '../../lambda/aws/adapters';
 import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
 import { loadEvent } from '../../local/events';
 import { SERVICE_UNAVAILABLE } from '../../local/message-flow-emulator';
