@@ -62,11 +62,12 @@ function text(node: Node, key: string): string | undefined {
 }
 
 /**
- * Reads and validates the deployment parameters from CDK context.
+ * Reads and validates the deployment parameters from CDK context; `region`, when known, is where
+ * the stack deploys.
  *
  * @throws ParameterError naming the parameter and what it expects
  */
-export function readParameters(node: Node): Parameters {
+export function readParameters(node: Node, region?: string): Parameters {
   const organizationId = text(node, CONTEXT.organizationId);
   if (!organizationId) {
     throw new ParameterError(
@@ -98,6 +99,12 @@ export function readParameters(node: Node): Parameters {
   if (kmsKeyArn !== undefined && !KMS_KEY_ARN.test(kmsKeyArn)) {
     throw new ParameterError(
       `context value ${CONTEXT.kmsKeyArn} must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias), got ${JSON.stringify(kmsKeyArn)}`,
+    );
+  }
+  const keyRegion = kmsKeyArn?.split(':')[3];
+  if (region && keyRegion && keyRegion !== region) {
+    throw new ParameterError(
+      `context value ${CONTEXT.kmsKeyArn} names a key in ${keyRegion}, but the stack deploys to ${region}: S3 can only use a key of the bucket's region`,
     );
   }
   const removal = text(node, CONTEXT.removalPolicy);

@@ -63,6 +63,18 @@ describe('readParameters', () => {
     });
   });
 
+  it('fails on a key of another region than the stack’s, when the region is known', () => {
+    const context = { [CONTEXT.organizationId]: ORG_ID, [CONTEXT.kmsKeyArn]: KEY_ARN };
+    expect(() => readParameters(new App({ context }).node, 'us-east-1')).toThrow(
+      new ParameterError(
+        "context value kmsKeyArn names a key in eu-west-1, but the stack deploys to us-east-1: S3 can only use a key of the bucket's region",
+      ),
+    );
+    expect(readParameters(new App({ context }).node, 'eu-west-1')).toMatchObject({
+      kmsKeyArn: KEY_ARN,
+    });
+  });
+
   it.each(['0', 0, ''])('keeps no originals when keepOriginalDays is %o', (days) => {
     expect(
       parametersOf({ [CONTEXT.organizationId]: ORG_ID, [CONTEXT.keepOriginalDays]: days }),
