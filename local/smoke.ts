@@ -68,10 +68,16 @@ export function smokeClients(
   };
 }
 
-const DENIED = new Set([
-  'AccessDenied',
-  'AccessDeniedException',
-  'UnauthorizedOperation',
+const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
+
+/** The caller has no valid credentials at all: no permission would help. */
+const NO_CREDENTIALS = new Set([
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidAccessKeyId',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
   'UnrecognizedClientException',
 ]);
 
@@ -84,6 +90,11 @@ async function read<T>(action: string, resource: string, call: () => Promise<T>)
     if (DENIED.has(name)) {
       throw new MissingPermission(
         `your credentials lack ${action} on ${resource}; grant it to run this check`,
+      );
+    }
+    if (NO_CREDENTIALS.has(name)) {
+      throw new CheckFailed(
+        `no valid AWS credentials (${name}): sign in (aws sso login, a profile with AWS_PROFILE, or environment keys) and run again`,
       );
     }
     throw error;

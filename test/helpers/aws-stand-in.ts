@@ -14,7 +14,10 @@ export interface StandInAccount {
   organizations: Record<string, { state: string; alias: string; eventLogGroupArn?: string }>;
   /** Log group to its lines (JSON text). */
   logLines: Record<string, string[]>;
-  /** Operations answered with an access denial, e.g. `GetPolicy`, `GetBucketPolicy`. */
+  /**
+   * Operations answered with an access denial, e.g. `GetPolicy`, `GetBucketPolicy`;
+   * `credentials`: CloudFormation refuses the credentials themselves.
+   */
   denied: Set<string>;
 }
 
@@ -93,6 +96,13 @@ export class AwsStandIn {
   }
 
   private cloudFormation(form: URLSearchParams): Reply {
+    if (this.account.denied.has('credentials')) {
+      return ERRORS.query(
+        'InvalidClientTokenId',
+        'The security token included in the request is invalid.',
+        403,
+      );
+    }
     if (this.account.denied.has('DescribeStacks')) {
       return ERRORS.query('AccessDenied', 'not authorized to perform DescribeStacks', 403);
     }

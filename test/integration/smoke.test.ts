@@ -169,6 +169,18 @@ describe('npm run smoke, against a local stand-in of the AWS APIs', () => {
     },
   );
 
+  it('says so once when the credentials themselves are refused', async () => {
+    standIn.account.denied.add('credentials');
+    expect(await smoke()).toEqual([
+      {
+        status: 'fail',
+        name: 'stack',
+        detail:
+          'no valid AWS credentials (InvalidClientTokenId): sign in (aws sso login, a profile with AWS_PROFILE, or environment keys) and run again',
+      },
+    ]);
+  });
+
   it('fails on a stack that is not there', async () => {
     const checks = await runSmoke(clients, { stackName: 'Elsewhere', now: Date.now() });
     expect(checks).toEqual([
