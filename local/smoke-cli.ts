@@ -14,6 +14,7 @@ Checks the deployed stack with your AWS credentials (profile, environment or SSO
   invoke permission WorkMail of the organization may invoke it      lambda:GetPolicy
   organization     the organization is Active in the stack's region workmail:DescribeOrganization
   bucket policy    WorkMail's read of a rewritten message is allowed s3:GetBucketLocation, s3:GetBucketPolicy
+  bucket encryption SSE-S3, or a KMS key WorkMail may decrypt with   s3:GetEncryptionConfiguration, kms:GetKeyPolicy
   event logging    WorkMail's email event logging is on (warning)   workmail:DescribeEmailMonitoringConfiguration
   message outcome  with --message-id: the function's logged outcome lambda:GetFunctionConfiguration, logs:FilterLogEvents
 

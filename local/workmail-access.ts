@@ -58,15 +58,8 @@ export function workMailReadDenial(
   const policy = access.bucketPolicies[reference.bucket];
   if (policy === undefined) return `bucket ${reference.bucket} has no bucket policy for WorkMail`;
   const { identity } = access;
-  const sourceArn = messageArn(identity, messageId, direction);
+  const { principal, sourceArn, context } = workMailCaller(identity, messageId, direction);
   try {
-    const principal = { service: `workmail.${identity.region}.amazonaws.com` };
-    const context = {
-      'aws:SourceAccount': identity.account,
-      'aws:SourceArn': sourceArn,
-      'aws:SecureTransport': 'true',
-      'aws:PrincipalIsAWSService': 'true',
-    };
     const decision = evaluateBucketPolicy(policy, {
       principal,
       // S3 asks for GetObjectVersion when a version is named.
@@ -77,9 +70,47 @@ export function workMailReadDenial(
     if (!decision.allowed) {
       return `bucket policy: ${decision.reason}; WorkMail reads as ${principal.service} for ${sourceArn}`;
     }
-    const key = access.bucketKeys?.[reference.bucket];
-    if (!key?.keyPolicy) return undefined;
-    // S3 decrypts for the reader: the key policy sees the reader, through S3, for this bucket.
+  } catch (error) {
+    if (!(error instanceof PolicyEvaluationError)) throw error;
+    return `a policy cannot be evaluated: ${error.message}`;
+  }
+  const key = access.bucketKeys?.[reference.bucket];
+  if (!key?.keyPolicy) return undefined;
+  return workMailDecryptDenial(identity, messageId, direction, reference.bucket, {
+    keyArn: key.keyArn,
+    keyPolicy: key.keyPolicy,
+  });
+}
+
+/** WorkMail as S3 and KMS would see it when it reads this message's content. */
+function workMailCaller(identity: WorkMailIdentity, messageId: string, direction: FlowDirection) {
+  const sourceArn = messageArn(identity, messageId, direction);
+  return {
+    principal: { service: `workmail.${identity.region}.amazonaws.com` },
+    sourceArn,
+    context: {
+      'aws:SourceAccount': identity.account,
+      'aws:SourceArn': sourceArn,
+      'aws:SecureTransport': 'true',
+      'aws:PrincipalIsAWSService': 'true',
+    },
+  };
+}
+
+/**
+ * Why the key policy would not let WorkMail have S3 decrypt this bucket's objects for this
+ * message, or undefined when it would: S3 decrypts for the reader, so the key policy sees the
+ * reader, through S3 (`kms:ViaService`), for the bucket (encryption context).
+ */
+export function workMailDecryptDenial(
+  identity: WorkMailIdentity,
+  messageId: string,
+  direction: FlowDirection,
+  bucket: string,
+  key: { keyArn: string; keyPolicy: unknown },
+): string | undefined {
+  const { principal, context } = workMailCaller(identity, messageId, direction);
+  try {
     const decrypt = evaluateBucketPolicy(key.keyPolicy, {
       principal,
       action: 'kms:Decrypt',
@@ -87,13 +118,13 @@ export function workMailReadDenial(
       context: {
         ...context,
         'kms:ViaService': `s3.${identity.region}.amazonaws.com`,
-        'kms:EncryptionContext:aws:s3:arn': `arn:aws:s3:::${reference.bucket}`,
+        'kms:EncryptionContext:aws:s3:arn': `arn:aws:s3:::${bucket}`,
       },
     });
     return decrypt.allowed ? undefined : `key policy of ${key.keyArn}: ${decrypt.reason}`;
   } catch (error) {
     if (!(error instanceof PolicyEvaluationError)) throw error;
-    return `a policy cannot be evaluated: ${error.message}`;
+    return `the key policy cannot be evaluated: ${error.message}`;
   }
 }
 

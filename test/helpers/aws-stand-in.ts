@@ -10,7 +10,9 @@ export interface StandInAccount {
   functionPolicies: Record<string, unknown>;
   /** Function name to its log group. */
   logGroups: Record<string, string>;
-  buckets: Record<string, { region: string; policy?: unknown }>;
+  buckets: Record<string, { region: string; policy?: unknown; kmsKeyId?: string }>;
+  /** KMS key ARN to its key policy. */
+  keyPolicies: Record<string, unknown>;
   organizations: Record<string, { state: string; alias: string; eventLogGroupArn?: string }>;
   /** Log group to its lines (JSON text). */
   logLines: Record<string, string[]>;
@@ -159,13 +161,25 @@ export class AwsStandIn {
   private s3(url: URL): Reply {
     const bucketName = url.pathname.split('/')[1] ?? '';
     const bucket = this.account.buckets[bucketName];
-    const operation = url.searchParams.has('policy') ? 'GetBucketPolicy' : 'GetBucketLocation';
+    const operation = url.searchParams.has('policy')
+      ? 'GetBucketPolicy'
+      : url.searchParams.has('encryption')
+        ? 'GetBucketEncryption'
+        : 'GetBucketLocation';
     if (this.account.denied.has(operation)) return ERRORS.s3('AccessDenied', 'Access Denied', 403);
     if (!bucket) return ERRORS.s3('NoSuchBucket', 'The specified bucket does not exist', 404);
     if (operation === 'GetBucketLocation') {
       const constraint = bucket.region === 'us-east-1' ? '' : bucket.region;
       return xml(
         `<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${constraint}</LocationConstraint>`,
+      );
+    }
+    if (operation === 'GetBucketEncryption') {
+      const byDefault = bucket.kmsKeyId
+        ? `<SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>${bucket.kmsKeyId}</KMSMasterKeyID>`
+        : '<SSEAlgorithm>AES256</SSEAlgorithm>';
+      return xml(
+        `<ServerSideEncryptionConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ApplyServerSideEncryptionByDefault>${byDefault}</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>true</BucketKeyEnabled></Rule></ServerSideEncryptionConfiguration>`,
       );
     }
     if (bucket.policy === undefined) {
@@ -177,6 +191,12 @@ export class AwsStandIn {
   private jsonOperation(operation: string, input: Record<string, string>): Reply {
     if (this.account.denied.has(operation)) {
       return ERRORS.json('AccessDeniedException', `not authorized to perform ${operation}`);
+    }
+    if (operation === 'GetKeyPolicy') {
+      const policy = this.account.keyPolicies[input.KeyId ?? ''];
+      return policy
+        ? json({ Policy: JSON.stringify(policy), PolicyName: 'default' })
+        : ERRORS.json('NotFoundException', `Key '${input.KeyId}' does not exist`);
     }
     if (operation === 'FilterLogEvents') {
       const wanted = /\$\.messageId = "([^"]+)"/.exec(input.filterPattern ?? '')?.[1];

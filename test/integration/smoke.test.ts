@@ -48,6 +48,7 @@ function healthyAccount(): StandInAccount {
     },
     logGroups: { [FUNCTION]: LOG_GROUP },
     buckets: { [BUCKET]: { region: REGION, policy: bucketPolicy(ORG) } },
+    keyPolicies: {},
     organizations: {
       [ORG]: {
         state: 'Active',
@@ -120,6 +121,7 @@ describe('npm run smoke, against a local stand-in of the AWS APIs', () => {
         name: 'bucket policy',
         detail: `WorkMail of ${ORG} may read rewritten messages`,
       },
+      { status: 'ok', name: 'bucket encryption', detail: 'AES256 (SSE-S3)' },
       {
         status: 'ok',
         name: 'event logging',
@@ -140,6 +142,11 @@ describe('npm run smoke, against a local stand-in of the AWS APIs', () => {
     ['DescribeOrganization', 'organization', `workmail:DescribeOrganization on ${ORG}`],
     ['GetBucketLocation', 'bucket policy', `s3:GetBucketLocation on bucket ${BUCKET}`],
     ['GetBucketPolicy', 'bucket policy', `s3:GetBucketPolicy on bucket ${BUCKET}`],
+    [
+      'GetBucketEncryption',
+      'bucket encryption',
+      `s3:GetEncryptionConfiguration on bucket ${BUCKET}`,
+    ],
     [
       'DescribeEmailMonitoringConfiguration',
       'event logging',
@@ -248,6 +255,58 @@ describe('npm run smoke, against a local stand-in of the AWS APIs', () => {
       detail: expect.stringContaining(
         `bucket ${BUCKET} is in us-east-1, the organization in ${REGION}`,
       ),
+    });
+  });
+
+  it('evaluates the key policy of an SSE-KMS bucket: a warning at best, a failure without the grant', async () => {
+    // Prepare: the bucket under a customer managed key whose policy has the stack's statement
+    const keyArn = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d`;
+    const bucket = standIn.account.buckets[BUCKET];
+    if (bucket) bucket.kmsKeyId = keyArn;
+    const root = {
+      Sid: 'Root',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: 'kms:*',
+      Resource: '*',
+    };
+    const workMail = {
+      Sid: 'WorkMailDecryptsRewrittenMessages',
+      Effect: 'Allow',
+      Principal: { Service: `workmail.${REGION}.amazonaws.com` },
+      Action: 'kms:Decrypt',
+      Resource: '*',
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': `s3.${REGION}.amazonaws.com`,
+          'aws:SourceAccount': ACCOUNT,
+        },
+        ArnLike: {
+          'aws:SourceArn': `arn:aws:workmailmessageflow:${REGION}:${ACCOUNT}:message/${ORG}/*`,
+        },
+      },
+    };
+    standIn.account.keyPolicies[keyArn] = { Statement: [root, workMail] };
+    // Act, Assess: granted, yet unverified
+    expect(byName(await smoke())['bucket encryption']).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        /^SSE-KMS with .*lets WorkMail decrypt through S3; that WorkMail reads SSE-KMS objects is undocumented/,
+      ),
+    });
+    // Without the grant
+    standIn.account.keyPolicies[keyArn] = { Statement: [root] };
+    expect(byName(await smoke())['bucket encryption']).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(
+        `WorkMail could not decrypt rewritten messages: key policy of ${keyArn}: no statement allows workmail.${REGION}.amazonaws.com kms:Decrypt`,
+      ),
+    });
+    // Unreadable key policy
+    standIn.account.denied.add('GetKeyPolicy');
+    expect(byName(await smoke())['bucket encryption']).toMatchObject({
+      status: 'fail',
+      detail: `your credentials lack kms:GetKeyPolicy on key ${keyArn}; grant it to run this check`,
     });
   });
 
