@@ -36,3 +36,27 @@ export function shippedBucketPolicy(options: {
     ],
   };
 }
+
+/** The key policy statement the stack asks for: WorkMail may have S3 decrypt its messages. */
+export function workMailKeyStatement(options: {
+  region: string;
+  account: string;
+  organizationId: string;
+}) {
+  return {
+    Sid: 'WorkMailDecryptsRewrittenMessages',
+    Effect: 'Allow',
+    Principal: { Service: `workmail.${options.region}.amazonaws.com` },
+    Action: 'kms:Decrypt',
+    Resource: '*',
+    Condition: {
+      StringEquals: {
+        'kms:ViaService': `s3.${options.region}.amazonaws.com`,
+        'aws:SourceAccount': options.account,
+      },
+      ArnLike: {
+        'aws:SourceArn': `arn:aws:workmailmessageflow:${options.region}:${options.account}:message/${options.organizationId}/*`,
+      },
+    },
+  };
+}

@@ -2,11 +2,11 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { WorkMailRewriteFunction } from '../../infra/workmail-rewrite-function';
+import { workMailKeyStatement } from '../helpers/bucket-policies';
 import { ACCOUNT, ORG_ID, synthStack } from '../helpers/synth';
 
 const REGION = 'eu-west-1';
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d`;
-const MESSAGES = `arn:aws:workmailmessageflow:${REGION}:${ACCOUNT}:message/${ORG_ID}/*`;
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
@@ -76,20 +76,9 @@ describe('SSE-KMS with -c kmsKeyArn', () => {
   it('outputs the key policy statement WorkMail needs, for the key’s administrator', () => {
     const outputs = Object.entries(template.toJSON().Outputs as Record<string, { Value: unknown }>);
     const [, output] = outputs.find(([id]) => id.includes('KeyPolicyStatement')) ?? [];
-    expect(JSON.parse(String(output?.Value))).toEqual({
-      Sid: 'WorkMailDecryptsRewrittenMessages',
-      Effect: 'Allow',
-      Principal: { Service: `workmail.${REGION}.amazonaws.com` },
-      Action: 'kms:Decrypt',
-      Resource: '*',
-      Condition: {
-        StringEquals: {
-          'kms:ViaService': `s3.${REGION}.amazonaws.com`,
-          'aws:SourceAccount': ACCOUNT,
-        },
-        ArnLike: { 'aws:SourceArn': MESSAGES },
-      },
-    });
+    expect(JSON.parse(String(output?.Value))).toEqual(
+      workMailKeyStatement({ region: REGION, account: ACCOUNT, organizationId: ORG_ID }),
+    );
   });
 
   it('keeps SSE-S3 and adds no KMS statement by default', () => {

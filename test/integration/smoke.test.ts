@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { type Check, runSmoke, type SmokeClients, smokeClients } from '../../local/smoke';
 import { AwsStandIn, type StandInAccount } from '../helpers/aws-stand-in';
-import { shippedBucketPolicy } from '../helpers/bucket-policies';
+import { shippedBucketPolicy, workMailKeyStatement } from '../helpers/bucket-policies';
 import { ROOT } from '../helpers/replay-cli';
 import { CHILD_PROCESS_TIMEOUT } from '../helpers/timeouts';
 
@@ -270,22 +270,11 @@ describe('npm run smoke, against a local stand-in of the AWS APIs', () => {
       Action: 'kms:*',
       Resource: '*',
     };
-    const workMail = {
-      Sid: 'WorkMailDecryptsRewrittenMessages',
-      Effect: 'Allow',
-      Principal: { Service: `workmail.${REGION}.amazonaws.com` },
-      Action: 'kms:Decrypt',
-      Resource: '*',
-      Condition: {
-        StringEquals: {
-          'kms:ViaService': `s3.${REGION}.amazonaws.com`,
-          'aws:SourceAccount': ACCOUNT,
-        },
-        ArnLike: {
-          'aws:SourceArn': `arn:aws:workmailmessageflow:${REGION}:${ACCOUNT}:message/${ORG}/*`,
-        },
-      },
-    };
+    const workMail = workMailKeyStatement({
+      region: REGION,
+      account: ACCOUNT,
+      organizationId: ORG,
+    });
     standIn.account.keyPolicies[keyArn] = { Statement: [root, workMail] };
     // Act, Assess: granted, yet unverified
     expect(byName(await smoke())['bucket encryption']).toMatchObject({
