@@ -8,15 +8,24 @@ import { runSmoke, smokeClients } from './smoke';
 
 const HELP = `Usage: npm run smoke -- [--stack <name>] [--region <region>] [--message-id <id>]
 
-Checks the deployed stack with your AWS credentials (profile, environment or SSO), read-only:
-  stack            the stack's FunctionArn and BucketName outputs   cloudformation:DescribeStacks
-  alias            the live alias points at a published version     lambda:GetAlias
-  invoke permission WorkMail of the organization may invoke it      lambda:GetPolicy
-  organization     the organization is Active in the stack's region workmail:DescribeOrganization
-  bucket policy    WorkMail's read of a rewritten message is allowed s3:GetBucketLocation, s3:GetBucketPolicy
-  bucket encryption SSE-S3, or a KMS key WorkMail may decrypt with   s3:GetEncryptionConfiguration, kms:GetKeyPolicy
-  event logging    WorkMail's email event logging is on (warning)   workmail:DescribeEmailMonitoringConfiguration
-  message outcome  with --message-id: the function's logged outcome lambda:GetFunctionConfiguration, logs:FilterLogEvents
+Checks the deployed stack with your AWS credentials (profile, environment or SSO), read-only.
+Each check, and the permission it needs:
+  stack              the stack's FunctionArn and BucketName outputs
+                     cloudformation:DescribeStacks
+  alias              the live alias points at a published version
+                     lambda:GetAlias
+  invoke permission  WorkMail of the organization may invoke the alias
+                     lambda:GetPolicy
+  organization       the organization is Active in the stack's region
+                     workmail:DescribeOrganization
+  bucket policy      WorkMail may read a rewritten message (bucket in the same region)
+                     s3:GetBucketLocation, s3:GetBucketPolicy
+  bucket encryption  SSE-S3, or a KMS key WorkMail may decrypt with (a warning: unverified)
+                     s3:GetEncryptionConfiguration, kms:GetKeyPolicy
+  event logging      WorkMail's email event logging is on (a warning when off)
+                     workmail:DescribeEmailMonitoringConfiguration
+  message outcome    with --message-id: the function's logged outcome for that message
+                     lambda:GetFunctionConfiguration, logs:FilterLogEvents
 
 Send a test mail, take its messageId from the function's log or the event (the Lambda event's
 messageId, not the Message-ID header), and give it with --message-id.
