@@ -32,8 +32,11 @@ export function nextStepText(needed: readonly FlowDirection[]): string {
     `(your policy needs ${count}; a list that has no rule leaves that direction's mail untouched): ` +
     'Action "Run Lambda", tick "Run synchronously", enter FunctionArn (the live alias), ' +
     'Sender domains or addresses "*" and Destination "*" (a synchronous rule takes only *), ' +
-    'Fallback action "Default" (deliver unchanged if the function cannot answer), ' +
+    'Fallback action (what WorkMail does when it cannot get an answer): "Deliver to junk folder" ' +
+    'for the inbound rule (outside mail that missed its warning goes to junk, not the inbox), ' +
+    '"Default" for an outbound rule (sent without its footer rather than stopped), ' +
     'Rule timeout 5-10 minutes (how long WorkMail retries a failed call). ' +
-    'Then turn on email event logging (Monitoring settings). README step 4 has details.'
+    'Then turn on email event logging (Monitoring settings) and run npm run smoke. ' +
+    'README step 4 and docs/deployment.md have details.'
   );
 }

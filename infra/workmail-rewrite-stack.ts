@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { nextStepText } from './flow-rules';
 import type { Parameters } from './parameters';
@@ -10,10 +11,19 @@ export class WorkMailRewriteStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StackProps & Omit<Parameters, 'stackName'>) {
     super(scope, id, props);
-    const { alarmEmail, ...rewriteProps } = props;
+    const { alarmEmail, kmsKeyArn, eventLogGroup, ruleName, ...rewriteProps } = props;
     this.rewrite = new WorkMailRewriteFunction(this, 'Rewrite', {
       ...rewriteProps,
       ...(alarmEmail ? { alarms: { email: alarmEmail } } : {}),
+      ...(kmsKeyArn ? { encryptionKey: kms.Key.fromKeyArn(this, 'MessageKey', kmsKeyArn) } : {}),
+      ...(eventLogGroup
+        ? {
+            invocationWatch: {
+              eventLogGroupName: eventLogGroup,
+              ...(ruleName ? { ruleName } : {}),
+            },
+          }
+        : {}),
     });
     new CfnOutput(this, 'FunctionArn', {
       description:

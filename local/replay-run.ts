@@ -32,11 +32,17 @@ import {
   parseCommandLine,
   UsageError,
 } from './cli';
+import { deployedAccess } from './deployed-access';
 import { findDeployedFunction, localEnvironment } from './deployed-function';
 import { EVENTS_DIR, messagePathFor } from './events';
 import { explainRun, explanationLines, type RunExplanation } from './explain';
 import { localContext, WORKMAIL_ANSWER_LIMIT_MS } from './lambda-context';
-import { type LocalServices, sdkEnvironment, startLocalServices } from './local-services';
+import {
+  LOCAL_REGION,
+  type LocalServices,
+  sdkEnvironment,
+  startLocalServices,
+} from './local-services';
 import { describeChanges, type MessageChanges } from './message-diff';
 import { THROTTLING } from './message-flow-emulator';
 import { readPolicyFile } from './policy-file';
@@ -44,6 +50,7 @@ import { previewPage } from './preview';
 import { putContentProblem } from './put-content-rules';
 import { readOnlyPorts } from './read-only-ports';
 import { screenshotPage } from './screenshot';
+import type { FlowDirection } from './workmail-access';
 
 /** Service behaviours `--simulate` can ask the emulator for. */
 const SIMULATIONS: Record<string, (services: LocalServices, messageId: string) => void> = {
@@ -186,6 +193,12 @@ function readEvent(path: string): { payload: unknown; event: WorkMailRunLambdaEv
   }
 }
 
+function flowDirection(payload: unknown): FlowDirection {
+  return (payload as { flowDirection?: unknown }).flowDirection === 'OUTBOUND'
+    ? 'OUTBOUND'
+    : 'INBOUND';
+}
+
 function readMessage(path: string): Buffer {
   if (!existsSync(path)) {
     throw new UsageError(`message file ${path} does not exist (give one with --message)`);
@@ -289,6 +302,10 @@ interface ReplaySummary {
   rules: string[];
   timeMs: number;
   files: { original: string } & WrittenFiles;
+  /** Why WorkMail could not read the rewritten message (`--bundle`: the stack's bucket policy). */
+  accessDenial?: string;
+  /** What WorkMail's access could not be verified for (`--bundle`). */
+  accessNotes?: string[];
   changes?: MessageChanges;
   /** Why each rule applied or not, what changed and why (absent with --bundle). */
   explanation?: RunExplanation;
@@ -334,13 +351,15 @@ const LOCAL_ORIGINALS_BUCKET = 'workmail-originals-local';
  */
 async function runBundle(assemblyDir: string, services: LocalServices, payload: unknown) {
   const deployed = findDeployedFunction(assemblyDir);
-  if (ENV.originalBucket in deployed.environment) {
-    await services.clients.s3.send(new CreateBucketCommand({ Bucket: LOCAL_ORIGINALS_BUCKET }));
-  }
   const buckets = {
     [ENV.bucket]: services.bucket,
     [ENV.originalBucket]: LOCAL_ORIGINALS_BUCKET,
   };
+  // WorkMail reads the rewritten message under the stack's bucket policy, not with full access.
+  services.emulator.enforceAccess(deployedAccess(deployed, buckets, LOCAL_REGION));
+  if (ENV.originalBucket in deployed.environment) {
+    await services.clients.s3.send(new CreateBucketCommand({ Bucket: LOCAL_ORIGINALS_BUCKET }));
+  }
   const environment = {
     ...localEnvironment(deployed.environment, buckets),
     PATH: process.env.PATH ?? '',
@@ -359,6 +378,10 @@ interface ReplayRun {
   /** Why WorkMail (the emulator's model of it) refused the rewritten message. */
   refusal?: string;
   timeMs: number;
+  /** Why WorkMail (the emulator) could not read the rewritten message under the bucket policy. */
+  accessDenial?: string;
+  /** What WorkMail's access could not be verified for (`--bundle`: a KMS key not in the template). */
+  accessNotes?: string[];
 }
 
 /** Against the local S3 server and the Message Flow emulator, over HTTP. */
@@ -371,7 +394,7 @@ async function runLocally(
   const original = readMessage(options.messagePath ?? messagePathFor(messageId));
   const services = await startLocalServices();
   try {
-    services.emulator.addMessage(messageId, original);
+    services.emulator.addMessage(messageId, original, flowDirection(payload));
     if (options.simulate) SIMULATIONS[options.simulate]?.(services, messageId);
     const started = Date.now();
     const audit = auditCapture();
@@ -387,11 +410,15 @@ async function runLocally(
     const rewritten = services.emulator.updates.at(-1)?.content;
     const audited = audit.message();
     const refusal = services.emulator.refusals.at(-1)?.reason;
+    const [accessDenial] = services.emulator.accessDenials;
+    const { accessNotes } = services.emulator;
     return {
       result,
       original,
       timeMs: Date.now() - started,
       ...(refusal ? { refusal } : {}),
+      ...(accessDenial ? { accessDenial } : {}),
+      ...(accessNotes.length ? { accessNotes } : {}),
       ...(rewritten ? { rewritten } : {}),
       ...(audited ? { audited } : {}),
     };
@@ -462,9 +489,10 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
   const { payload, event } = readEvent(options.eventPath);
   const { messageId } = event;
   const policy = options.policyPath ? readPolicyFile(options.policyPath) : bundledPolicy();
-  const { result, original, rewritten, audited, refusal, timeMs } = options.aws
-    ? await runAgainstAws(payload, messageId, policy)
-    : await runLocally(options, payload, messageId, policy);
+  const { result, original, rewritten, audited, refusal, timeMs, accessDenial, accessNotes } =
+    options.aws
+      ? await runAgainstAws(payload, messageId, policy)
+      : await runLocally(options, payload, messageId, policy);
   // A bundle carries its own policy, which may not be this one: no explanation then.
   const explanation = options.bundleDir
     ? undefined
@@ -487,6 +515,8 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
     rules: result.rules ?? [],
     timeMs,
     files: { original: join(options.outDir, `${messageId}.original.eml`) },
+    ...(accessDenial ? { accessDenial } : {}),
+    ...(accessNotes ? { accessNotes } : {}),
   };
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(summary.files.original, original);
@@ -527,6 +557,10 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
     'Actions:',
     ...describeActions(result.response),
     `Outcome: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}${rewritten ? put : ''}`,
+    ...(accessDenial ? [`WorkMail could not read the rewritten message: ${accessDenial}`] : []),
+    ...(accessNotes ?? []).map(
+      (note) => `Note: ${note}; WorkMail's read of it is unverified (docs/deployment.md)`,
+    ),
     ...(summary.changes ? describeMessageChanges(summary.changes) : []),
     ...(explanation ? explanationLines(explanation) : []),
     `Original:  ${summary.files.original}`,
