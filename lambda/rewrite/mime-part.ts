@@ -43,6 +43,7 @@ export function partName(part: Pick<MimePart, 'path'>): string {
   return part.path.length ? part.path.join('.') : 'TEXT';
 }
 
+/** A token header without its comments: `base64 (for the PDF)`. */
 function withoutComments(value: string): string {
   return value.replace(/\([^()]*\)/g, '');
 }
@@ -65,8 +66,9 @@ export function describePart(
   // Header values are read as bytes; a parameter holding UTF-8 stays a binary string.
   const typeValue = header.first('content-type');
   const dispositionValue = header.first('content-disposition');
-  const type = libmime.parseHeaderValue(withoutComments(typeValue ?? ''));
-  const disposition = libmime.parseHeaderValue(withoutComments(dispositionValue ?? ''));
+  // Comments go (RFC 2045 section 5.1), quoted strings keep theirs: `boundary="a(b)"`.
+  const type = libmime.parseHeaderValue(typeValue ?? '', { stripComments: true });
+  const disposition = libmime.parseHeaderValue(dispositionValue ?? '', { stripComments: true });
   const declared = typeValue === undefined ? '' : (type.value || '').trim().toLowerCase();
   // RFC 2046 section 5.1.5: in a digest, a part without Content-Type is a message.
   const fallback = parent?.contentType === 'multipart/digest' ? 'message/rfc822' : 'text/plain';

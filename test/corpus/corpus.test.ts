@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
 import type { RewriteReport, RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import { CORPUS, CORPUS_SOURCES, corpusMessages } from '../helpers/corpus-messages';
 import { rewriteBuffer } from '../helpers/mime';
 import {
   allParts,
@@ -19,14 +19,7 @@ import { CORPUS_SOURCE_TIMEOUT } from '../helpers/timeouts';
  * with properties 1-4 of the engine holding, checked with the independent splitter, or declined
  * with a reason. Prints a table per source.
  */
-const CORPUS = join(__dirname, '..', '..', '.cache', 'corpus');
-const SOURCES = [
-  'golang-github-gatherstars-com-jwz-dev',
-  'libmime-explode-perl',
-  'mailman3',
-  'python3-django-hyperkitty',
-  'spamassassin',
-];
+const SOURCES = CORPUS_SOURCES;
 const BANNER = 'EXTERNAL SENDER: check before you click.';
 const FOOTER = 'Sent from outside the organization.';
 const RULES: RewriteRules = {
@@ -38,27 +31,6 @@ const RULES: RewriteRules = {
 const TOKEN = markToken(RULES.marker.value);
 const BANNER_DIV = `${htmlMarkOpening('banner', TOKEN)}<p>${BANNER}</p></div>`;
 const FOOTER_DIV = `${htmlMarkOpening('footer', TOKEN)}<p>${FOOTER}</p></div>`;
-
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return files(path);
-    return name === '.version' ? [] : [path];
-  });
-}
-
-/** One file may hold one message or an mbox of several; SMTP hands them over with CRLF. */
-function messagesIn(path: string): { name: string; raw: Buffer }[] {
-  const text = readFileSync(path).toString('latin1');
-  const pieces = text.startsWith('From ') ? text.split(/\n(?=From \S.*\n)/) : [text];
-  return pieces
-    .map((piece) => piece.replace(/^From .*\n/, ''))
-    .filter((piece) => piece.trim() !== '')
-    .map((piece, i) => ({
-      name: pieces.length > 1 ? `${path}#${i + 1}` : path,
-      raw: Buffer.from(piece.replace(/\r?\n/g, '\r\n'), 'latin1'),
-    }));
-}
 
 function partPath(part: string): string {
   return part === 'TEXT' ? '' : part;
@@ -184,14 +156,7 @@ describe('the engine on real-world mail', () => {
   it.each(SOURCES)(
     'rewrites or declines every message of %s',
     async (source) => {
-      const dir = join(CORPUS, source);
-      let paths: string[] = [];
-      try {
-        paths = files(dir);
-      } catch {
-        throw new Error(`corpus ${source} is missing: run local/fetch-corpus.sh (npm test does)`);
-      }
-      const messages = paths.flatMap(messagesIn);
+      const messages = corpusMessages(source);
       expect(messages.length).toBeGreaterThan(0);
       const result: SourceResult = {
         messages: messages.length,
