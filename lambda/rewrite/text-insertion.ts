@@ -4,6 +4,7 @@ import { cleanHtml, cleanText, type OwnBanner } from './clean-reply';
 import { findHtmlAnchors, withMetaCharset } from './html-anchors';
 import { htmlMarkOpening, neutraliseForeignMarks } from './html-marks';
 import { lineEndingOf } from './line-ending';
+import { decodeUnicode, isUnicodeLabel } from './unicode-charsets';
 
 /** Plain text or HTML, the two kinds of displayed body. */
 export type BodyKind = 'text' | 'html';
@@ -160,7 +161,8 @@ function insert(
  * its strict mode, serves the charsets iconv-lite lacks (ISO-2022-JP) and UTF-16/32.
  */
 function decodeStrictly(body: Buffer, label: string): string | undefined {
-  if (iconv.encodingExists(label) && !/^utf-(16|32)/.test(label)) {
+  if (isUnicodeLabel(label)) return decodeUnicode(body, label);
+  if (iconv.encodingExists(label)) {
     const text = iconv.decode(body, label);
     return text.includes('\ufffd') ? undefined : text;
   }
@@ -172,6 +174,7 @@ function decodeStrictly(body: Buffer, label: string): string | undefined {
 }
 
 function canDecode(label: string): boolean {
+  if (isUnicodeLabel(label)) return true;
   try {
     new TextDecoder(label);
     return true;
@@ -185,7 +188,7 @@ function encodableInPlace(texts: string[], label: string, format: PartFormat): b
   const joined = texts.join('');
   if (UTF8_LABELS.has(label)) return true;
   if (STATEFUL.test(label)) return format.kind === 'text' && isAscii(joined);
-  if (!iconv.encodingExists(label)) return false;
+  if (isUnicodeLabel(label) || !iconv.encodingExists(label)) return false;
   if (iconv.encode(ASCII_PROBE, label).toString('latin1') !== ASCII_PROBE) return false;
   if (isAscii(joined)) return true;
   if (ASCII_LABELS.has(label)) return false;
@@ -238,6 +241,14 @@ function cleanBody(
   return { text: html, removed };
 }
 
+function readsBackAs(bytes: Buffer, text: string): boolean {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes) === text;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Adds a banner and/or a footer to a decoded body part. The original bytes are kept when the
  * part's charset can hold the additions; otherwise the part is converted to UTF-8 (and the
@@ -283,9 +294,15 @@ export function insertIntoBody(
     format.kind === 'html'
       ? withMetaCharset(result.text, findHtmlAnchors(result.text).metaTags, 'utf-8')
       : result.text;
+  const converted = Buffer.from(text, 'utf8');
+  // Checked before it is written: the new bytes read back as the text meant (a lone surrogate
+  // would have become U+FFFD).
+  if (!readsBackAs(converted, text)) {
+    return { ok: false, reason: `text converted from ${label} does not read back as written` };
+  }
   return {
     ok: true,
-    body: Buffer.from(text, 'utf8'),
+    body: converted,
     charset: 'utf-8',
     nonAscii: true,
     added: result.added,

@@ -4,6 +4,18 @@ import libqp = require('libqp');
 const MAX_LINE_LENGTH = 998;
 const WRAP_AT = 76;
 
+/** RFC 2045 section 6.1: the encodings this engine reads ('' is none: 7bit). */
+const READABLE = new Set(['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
+
+/**
+ * Whether the engine can read a part's Content-Transfer-Encoding. Anything else (`x-uuencode`, a
+ * quoted `"base64"` that readers do not decode either) is left alone: text written into it would
+ * be read as that encoding.
+ */
+export function isReadableEncoding(encoding: string): boolean {
+  return READABLE.has(encoding);
+}
+
 /** Removes the Content-Transfer-Encoding from a part's raw body bytes. */
 export function decodeTransfer(raw: Buffer, encoding: string): Buffer {
   switch (encoding) {
@@ -43,6 +55,19 @@ function base64Lines(body: Buffer, eol: string): string {
   return lines.join(eol);
 }
 
+/** Base64 in lines of 76 characters (RFC 2045 section 6.8). */
+export function base64Body(body: Buffer, eol: string): Buffer {
+  return Buffer.from(base64Lines(body, eol), 'latin1');
+}
+
+/**
+ * Whether identity-encoded bytes hold what WorkMail refuses: a CR or LF that is not part of a
+ * CRLF, or a line longer than 998 octets.
+ */
+export function needsReencoding(body: Buffer): boolean {
+  return /\r(?!\n)|(?<!\r)\n/.test(body.toString('latin1')) || hasLongLine(body);
+}
+
 /**
  * Applies a Content-Transfer-Encoding to a rewritten body. Base64 and quoted-printable parts keep
  * their encoding. An identity-encoded part (7bit, 8bit, binary or none) keeps it unless the
@@ -69,8 +94,7 @@ function encodeBody(
   addedNonAscii: boolean,
   eol: string,
 ): { raw: Buffer; encoding: string } {
-  if (encoding === 'base64')
-    return { raw: Buffer.from(base64Lines(body, eol), 'latin1'), encoding };
+  if (encoding === 'base64') return { raw: base64Body(body, eol), encoding };
   const identity = encoding !== 'quoted-printable';
   const sevenBitLabel = encoding === '' || encoding === '7bit';
   const keepIdentity =
