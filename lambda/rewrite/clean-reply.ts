@@ -393,7 +393,7 @@ function tagPattern(tag: string): RegExp {
  * tag further into the subject stays: a user wrote it. Every byte outside the tag stays as it
  * was; an encoded word that held part of the tag is written again (UTF-8, its own B or Q).
  *
- * @param line the header line as mailsplit holds it: a binary string with CRLF folds
+ * @param line the header line as HeaderBlock holds it: a binary string with CRLF folds
  * @param tags the tags as the policy writes them (`{{placeholders}}` match one-line values)
  * @returns the new line, or undefined when there is no tag to take out
  */

@@ -5,7 +5,7 @@ const PREFERRED_LINE_LENGTH = 78;
 
 /**
  * Display text of a raw header value: unfolded, then RFC 2047 encoded words decoded. The value is
- * a binary string (one character per byte), as mailsplit keeps header lines.
+ * a binary string (one character per byte), as HeaderBlock keeps header lines.
  */
 export function displayText(rawValue: string): string {
   const unfolded = Buffer.from(rawValue, 'latin1')
@@ -60,7 +60,7 @@ function tagForHeader(tag: string, nextIsEncodedWord: boolean): string {
 /**
  * Returns the header line `Subject: <tag> <original value>`, keeping every byte of the original
  * value (encoded words, folding, raw 8-bit text), or `undefined` when the subject already carries
- * the tag. The line is a binary string with CRLF folds, as mailsplit's `HeaderLine.line`.
+ * the tag. The line is a binary string with CRLF folds, as `HeaderField.line`.
  */
 export function tagSubjectLine(line: string, tag: string): string | undefined {
   const colon = line.indexOf(':');

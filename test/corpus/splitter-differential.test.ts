@@ -4,6 +4,7 @@ import { Joiner, type MimeNode, Splitter, type SplitterChunk } from '@zone-eu/ma
 import { partName } from '../../lambda/rewrite/mime-part';
 import { type MimeEvent, MimeSplitter } from '../../lambda/rewrite/mime-splitter';
 import { CORPUS_SOURCES, corpusMessages } from '../helpers/corpus-messages';
+import { seededRandom } from '../helpers/seeded-random';
 import { CORPUS_SOURCE_TIMEOUT } from '../helpers/timeouts';
 
 /**
@@ -16,17 +17,6 @@ import { CORPUS_SOURCE_TIMEOUT } from '../helpers/timeouts';
 
 const SEED = 20261202;
 const CHUNKS = [1, 7, 13, 777, 4099, 65536];
-
-/** mulberry32: a small seeded generator, so every run cuts and mutates alike. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface TreePart {
   part: string;
@@ -143,7 +133,7 @@ describe('our splitter against mailsplit', () => {
   it.each(CORPUS_SOURCES)(
     'reads the same tree as mailsplit over %s, mutated copies and odd chunk sizes',
     async (source) => {
-      const next = random(SEED);
+      const next = seededRandom(SEED);
       const failures: string[] = [];
       const counts = { compared: 0, mailsplitLosesBytes: 0, noBlankLine: 0 };
       for (const { name, raw } of corpusMessages(source)) {
