@@ -76,6 +76,8 @@ export class MimeSplitter {
   private parts = 0;
   /** Where the unread bytes start, set by the reader that stopped. */
   private held = 0;
+  /** The last search for `LF CR --`: in `buf` from `from`, found at `at` (-1: none). */
+  private crDashes: { buf: Buffer; from: number; at: number } = { buf: EMPTY, from: 0, at: -1 };
 
   write(chunk: Buffer): MimeEvent[] {
     const input = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
@@ -185,10 +187,9 @@ export class MimeSplitter {
       this.atLineStart = false;
     }
     let from = pos;
-    let crDashes = buf.indexOf(LF_CR_DASHES, from);
     for (;;) {
       let lf = buf.indexOf(LF_DASHES, from);
-      if (crDashes >= 0 && crDashes < from) crDashes = buf.indexOf(LF_CR_DASHES, from);
+      const crDashes = this.nextCrDashes(buf, from);
       if (crDashes >= 0 && (lf < 0 || crDashes < lf)) lf = crDashes;
       if (lf < 0) {
         const hold = final ? buf.length : this.tailStart(buf, pos);
@@ -208,6 +209,18 @@ export class MimeSplitter {
       if (match === 'prefix') return this.stop(breakAt);
       return this.delimiter(match, buf.subarray(breakAt, end), out, end);
     }
+  }
+
+  /**
+   * The next `LF CR --` at or after `from`. Such lines are rare, and a search that finds none
+   * would otherwise run to the end of the buffer again for every part in it.
+   */
+  private nextCrDashes(buf: Buffer, from: number): number {
+    const known = this.crDashes;
+    if (known.buf !== buf || (known.at >= 0 && known.at < from) || known.from > from) {
+      this.crDashes = { buf, from, at: buf.indexOf(LF_CR_DASHES, from) };
+    }
+    return this.crDashes.at;
   }
 
   /**
@@ -294,20 +307,21 @@ function delimiterKind(
   boundary: Buffer,
   ended: boolean,
 ): 'open' | 'close' | 'prefix' | undefined {
+  // Bytes that run out before the line is decided: it may still become a delimiter.
+  const cut = ended ? undefined : 'prefix';
   let i = start;
   if (buf[i] === CR) i++;
-  const cut = (): 'prefix' | undefined => (ended ? undefined : 'prefix');
   for (let k = 0; k < 2; k++, i++) {
-    if (i >= end) return cut();
+    if (i >= end) return cut;
     if (buf[i] !== DASH) return undefined;
   }
   for (let k = 0; k < boundary.length; k++, i++) {
-    if (i >= end) return cut();
+    if (i >= end) return cut;
     if (buf[i] !== boundary[k]) return undefined;
   }
   let close = false;
   if (i < end && buf[i] === DASH) {
-    if (i + 1 >= end) return cut();
+    if (i + 1 >= end) return cut;
     if (buf[i + 1] !== DASH) return undefined;
     close = true;
     i += 2;

@@ -8,7 +8,7 @@ import { type MimeEvent, MimeSplitter } from './mime-splitter';
 import { declareCharset, rewritePart } from './part-rewrite';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type { ContentPlan, PartReport, RewriteReport, RewriteRules } from './rewrite-rules';
-import { repairLineEnds } from './stream-guards';
+import { countBareLineFeeds, repairLineEnds } from './stream-guards';
 import { checkAllClosed, checkBoundary, checkTopHeader } from './structure-checks';
 import type { BodyKind, Marks } from './text-insertion';
 import { base64Body, needsReencoding } from './transfer-encoding';
@@ -19,13 +19,6 @@ export const DEFAULT_MAX_REWRITE_PART_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_HELD_BYTES = 16 * 1024 * 1024;
 
 const EOL = '\r\n';
-
-/** LFs without a CR before them (one regular-expression scan, not a step per line). */
-function bareLineFeeds(chunk: Buffer, before: number): number {
-  const inside = chunk.toString('latin1').match(/(?<!\r)\n/g)?.length ?? 0;
-  // An LF that opens the chunk is judged by the byte before it.
-  return chunk[0] === 0x0a && before === 0x0d ? inside - 1 : inside;
-}
 
 /** Output bytes in order. `verbatim`: a binary part's, never touched by line-end repair. */
 interface Piece {
@@ -99,7 +92,7 @@ export class RewriteStage extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
     try {
       this.report.bytesIn += chunk.length;
-      this.report.lineEndingsFixed += bareLineFeeds(chunk, this.lastInputByte);
+      this.report.lineEndingsFixed += countBareLineFeeds(chunk, this.lastInputByte);
       this.lastInputByte = chunk[chunk.length - 1] ?? this.lastInputByte;
       for (const event of this.splitter.write(chunk)) this.accept(event);
       done();
@@ -396,7 +389,8 @@ export class RewriteStage extends Transform {
     }
     this.breakBeforeDelimiter = false;
     if (bytes.length === 0) return;
-    if (!piece.verbatim) {
+    // Input without a bare LF gives output without one: the repair is skipped (CRLF mail).
+    if (!piece.verbatim && this.report.lineEndingsFixed > 0) {
       bytes = repairLineEnds(bytes, this.lastByte).bytes;
     }
     this.lastByte = bytes[bytes.length - 1] as number;
