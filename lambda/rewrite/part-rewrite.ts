@@ -1,5 +1,6 @@
 import type { HeaderBlock } from './header-block';
 import type { MimePart } from './mime-part';
+import { spliceEncoded } from './splice';
 import { type Additions, type BodyKind, insertIntoBody, type Marks } from './text-insertion';
 import { decodeTransfer, encodeTransfer, isReadableEncoding } from './transfer-encoding';
 
@@ -72,6 +73,17 @@ export function rewritePart(input: PartRewriteInput): PartRewrite {
   if (inserted.added.length === 0 && inserted.neutralised === 0 && inserted.removed === 0) {
     return adding ? { outcome: 'already-present' } : { outcome: 'pass' };
   }
+  const changes = {
+    added: inserted.added,
+    neutralised: inserted.neutralised,
+    removed: inserted.removed,
+  };
+  // The common case, nothing converted: the additions go into the encoded body as it is.
+  const spliced =
+    inserted.insertions && !inserted.charset
+      ? spliceEncoded(raw, part.encoding, inserted.insertions, decoded.length)
+      : undefined;
+  if (spliced) return { outcome: 'rewritten', body: spliced, encoding: part.encoding, ...changes };
   const endsWithEol = raw.length > 0 && raw[raw.length - 1] === 0x0a;
   const encoded = encodeTransfer(
     inserted.body,
@@ -85,9 +97,7 @@ export function rewritePart(input: PartRewriteInput): PartRewrite {
     body: encoded.raw,
     encoding: encoded.encoding,
     ...(inserted.charset ? { charset: inserted.charset } : {}),
-    added: inserted.added,
-    neutralised: inserted.neutralised,
-    removed: inserted.removed,
+    ...changes,
   };
 }
 

@@ -49,6 +49,11 @@ export type InsertionResult =
       neutralised: number;
       /** Own banners taken out of quoted text. */
       removed: number;
+      /**
+       * Set when the body is the original with bytes put in at these offsets and nothing else
+       * changed: the caller may splice them into the encoded body instead of encoding it anew.
+       */
+      insertions?: Insertion<Buffer>[];
     }
   | { ok: false; reason: string };
 
@@ -96,10 +101,18 @@ function holdsBlock(text: string, at: number, block: string, token: string): boo
   );
 }
 
+/** Text put into the body at an offset of the body as it was (in order). */
+export interface Insertion<T = string> {
+  at: number;
+  text: T;
+}
+
 interface Inserted {
   text: string;
   added: ('banner' | 'footer')[];
   neutralised: number;
+  /** Where the additions went; the rest of the body is as it was unless `neutralised`. */
+  insertions: Insertion[];
 }
 
 /**
@@ -132,7 +145,12 @@ function insert(
     const addFooter = footer && !(trusted && holdsBlock(middle, footerAt, footer, marks.token));
     if (addBanner) added.push('banner');
     if (addFooter) added.push('footer');
+    const insertions = [
+      ...(addBanner ? [{ at: anchors.bannerAt, text: banner }] : []),
+      ...(addFooter ? [{ at: anchors.footerAt, text: footer }] : []),
+    ];
     return {
+      insertions,
       text: `${head}${addBanner ? banner : ''}${middle}${addFooter ? footer : ''}${tail}`,
       added,
       neutralised: foreign.count,
@@ -142,15 +160,21 @@ function insert(
   const footer = additions.footer ? prepared(additions.footer, eol, format.flowed) : '';
   const trailing = body.endsWith(eol) ? eol : '';
   let core = trailing ? body.slice(0, -eol.length) : body;
+  const coreEnd = core.length;
+  const insertions: Insertion[] = [];
   if (banner && !(trusted && (core.startsWith(`${banner}${eol}`) || core === banner))) {
-    core = core ? `${banner}${eol}${eol}${core}` : banner;
+    const text = core ? `${banner}${eol}${eol}` : banner;
+    core = `${text}${core}`;
+    insertions.push({ at: 0, text });
     added.push('banner');
   }
   if (footer && !(trusted && (core.endsWith(`${eol}${footer}`) || core === footer))) {
-    core = core ? `${core}${eol}${eol}${footer}` : footer;
+    const text = core ? `${eol}${eol}${footer}` : footer;
+    core = `${core}${text}`;
+    insertions.push({ at: coreEnd, text });
     added.push('footer');
   }
-  return { text: `${core}${trailing}`, added, neutralised: 0 };
+  return { text: `${core}${trailing}`, added, neutralised: 0, insertions };
 }
 
 /**
@@ -274,9 +298,21 @@ export function insertIntoBody(
     };
     const own = withoutOwnBanners(body.toString('latin1'), format, marks, label, defaultEol);
     const result = insert(own.body, format, inLatin1, marks, defaultEol);
+    const untouched = own.removed === 0 && result.neutralised === 0;
     return {
       ok: true,
-      body: Buffer.from(result.text, 'latin1'),
+      // Built only when asked for: a spliced part never needs the whole new body.
+      get body() {
+        return Buffer.from(result.text, 'latin1');
+      },
+      ...(untouched
+        ? {
+            insertions: result.insertions.map(({ at, text }) => ({
+              at,
+              text: Buffer.from(text, 'latin1'),
+            })),
+          }
+        : {}),
       nonAscii,
       added: result.added,
       neutralised: result.neutralised,

@@ -33,19 +33,24 @@ export function decodeTransfer(raw: Buffer, encoding: string): Buffer {
   }
 }
 
-function hasLongLine(body: Buffer): boolean {
-  let start = 0;
-  for (;;) {
-    const lf = body.indexOf(0x0a, start);
-    const end = lf < 0 ? body.length : lf;
-    if (end - start > MAX_LINE_LENGTH + 1) return true;
-    if (lf < 0) return false;
+/**
+ * Whether a line is longer than 998 octets. Jumps: the last LF within the next 1,000 bytes of a
+ * line's start begins the next line to look at (the lines between are shorter).
+ */
+export function hasLongLine(body: Buffer): boolean {
+  // A line's octets and its CR before the LF.
+  const most = MAX_LINE_LENGTH + 1;
+  for (let start = 0; ; ) {
+    if (body.length - start <= most) return false;
+    const lf = body.lastIndexOf(0x0a, start + most);
+    if (lf < start) return true;
     start = lf + 1;
   }
 }
 
-function hasEightBit(body: Buffer): boolean {
-  return body.some((byte) => byte > 0x7f);
+/** Whether any byte is above 0x7f (one regular-expression scan, not a step per byte). */
+export function hasEightBit(body: Buffer): boolean {
+  return /[\x80-\xff]/.test(body.toString('latin1'));
 }
 
 function base64Lines(body: Buffer, eol: string): string {
