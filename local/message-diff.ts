@@ -1,7 +1,10 @@
-import { HeaderBlock } from '../lambda/rewrite/header-block';
-import { type MimePart, partName } from '../lambda/rewrite/mime-part';
-import { MimeSplitter } from '../lambda/rewrite/mime-splitter';
-import { decodeTransfer } from '../lambda/rewrite/transfer-encoding';
+import {
+  decodeTransfer,
+  HeaderBlock,
+  type MimePart,
+  MimeSplitter,
+  partName,
+} from '../lambda/rewrite';
 
 export interface LeafPart {
   part: string;

@@ -1,5 +1,4 @@
-import type { MimePart } from '../lambda/rewrite/mime-part';
-import { MimeSplitter } from '../lambda/rewrite/mime-splitter';
+import { type MimePart, MimeSplitter } from '../lambda/rewrite';
 
 /** WorkMail's documented limit: a line with its CRLF (RFC 5321 4.5.3.1.6). */
 export const MAX_LINE_WITH_CRLF = 1000;

@@ -1,4 +1,4 @@
-import type { ContentPlan, TopHeaders } from '../rewrite/rewrite-rules';
+import type { TopHeaders } from '../rewrite';
 import type { WorkMailRunLambdaEvent } from '../workmail';
 import { changesContent, type Decision, decide, templateValues } from './decide';
 import { fromAddress, type MessageFacts } from './evaluate';
@@ -40,26 +40,17 @@ function factsOf(
   };
 }
 
-/**
- * The engine's `plan` for one message: once its top-level headers are read, the policy decides
- * (handed to `decided`, for the answer), and the decision's content (or, for an audit run, what
- * `pick` takes from it) is what the engine changes.
- */
-export function policyPlan(
+/** The policy's decision on a message whose top-level headers were read. */
+export function headDecision(
   policy: Policy,
   event: WorkMailRunLambdaEvent,
+  headers: TopHeaders,
   size: number | undefined,
-  decided: (decision: Decision) => void,
-  pick: (decision: Decision) => ContentPlan = (decision) => decision.content,
-): (headers: TopHeaders) => ContentPlan {
-  return (headers) => {
-    const decision = decide(
-      policy,
-      event,
-      factsOf(event, headers, size),
-      templateValues(event, headers.get('date')[0]),
-    );
-    decided(decision);
-    return pick(decision);
-  };
+): Decision {
+  return decide(
+    policy,
+    event,
+    factsOf(event, headers, size),
+    templateValues(event, headers.get('date')[0]),
+  );
 }

@@ -1,7 +1,6 @@
-import { cleanSubjectLine } from './clean-reply';
-import type { HeaderBlock } from './header-block';
+import { type HeaderBlock, unfolded } from './header-block';
 import type { ContentPlan, RewriteReport, TopHeaders } from './rewrite-rules';
-import { displayText, newSubjectLine, tagSubjectLine } from './subject-tag';
+import { displayText, newSubjectLine, tagSubjectLine, untagSubjectLine } from './subject';
 
 import libmime = require('libmime');
 
@@ -10,9 +9,13 @@ export function headerValue(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : libmime.encodeWords(value, 'Q', 52);
 }
 
-/** The message's top-level headers as a plan reads them. */
+/** The message's top-level headers as a plan reads them: a copy, the edits do not show through. */
 export function topHeadersOf(header: HeaderBlock): TopHeaders {
-  const values = (name: string) => header.values(name).map((value) => displayText(value).trim());
+  const fields = header.fields.map(({ key, line }) => ({ key, line }));
+  const values = (name: string) =>
+    fields
+      .filter(({ key }) => key === name.toLowerCase())
+      .map(({ line }) => displayText(unfolded(line)).trim());
   return { get: values, subject: () => values('subject')[0] ?? '' };
 }
 
@@ -58,7 +61,7 @@ function tagSubject(header: HeaderBlock, content: ContentPlan, report: HeaderRep
   const subject = header.fields.find((field) => field.key === 'subject');
   const cleaned =
     subject && content.cleanReplies
-      ? cleanSubjectLine(subject.line, content.cleanReplies.subjectTags)
+      ? untagSubjectLine(subject.line, content.cleanReplies.subjectTags)
       : undefined;
   if (subject && cleaned !== undefined) {
     header.edit(subject, cleaned);

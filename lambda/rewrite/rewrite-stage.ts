@@ -7,7 +7,13 @@ import { type MimePart, partName } from './mime-part';
 import { type MimeEvent, MimeSplitter } from './mime-splitter';
 import { declareCharset, rewritePart } from './part-rewrite';
 import { RewriteDeclinedError } from './rewrite-declined';
-import type { ContentPlan, PartReport, RewriteReport, RewriteRules } from './rewrite-rules';
+import type {
+  ContentPlan,
+  MessageHead,
+  PartReport,
+  RewriteOptions,
+  RewriteReport,
+} from './rewrite-rules';
 import { countBareLineFeeds, repairLineEnds } from './stream-guards';
 import { checkAllClosed, checkBoundary, checkTopHeader } from './structure-checks';
 import type { BodyKind, Marks } from './text-insertion';
@@ -68,7 +74,11 @@ export class RewriteStage extends Transform {
   private readonly multiparts: MimePart[] = [];
   private readonly maxPartBytes: number;
   private readonly maxHeldBytes: number;
-  private content: ContentPlan;
+  private content: ContentPlan = {};
+  /** Set once the caller's plan arrived (`apply`); what follows the head waits for it. */
+  private planned = false;
+  /** The rest of the input's processing, waiting for the plan. */
+  private waitingForPlan: (() => void) | undefined;
   private collecting: Collected | undefined;
   private held: Collected | undefined;
   private queue: Piece[] = [];
@@ -78,42 +88,85 @@ export class RewriteStage extends Transform {
   private lookahead: CalendarLookahead | undefined;
   private lastByte = -1;
   private lastInputByte = -1;
+  private announced = false;
 
   constructor(
-    private readonly rules: RewriteRules,
-    private readonly onHead: (head: { alreadyRewritten: boolean }) => void,
+    private readonly options: RewriteOptions,
+    private readonly onHead: (head: MessageHead) => void,
   ) {
     super();
-    this.maxPartBytes = rules.maxRewritePartBytes ?? DEFAULT_MAX_REWRITE_PART_BYTES;
-    this.maxHeldBytes = rules.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
-    this.content = rules;
+    this.maxPartBytes = options.maxRewritePartBytes ?? DEFAULT_MAX_REWRITE_PART_BYTES;
+    this.maxHeldBytes = options.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
+  }
+
+  /** The plan for this message; the stage goes on past the head once it has it. Call once. */
+  apply(plan: ContentPlan) {
+    if (this.planned) throw new Error('a rewrite takes one plan');
+    this.content = plan;
+    this.planned = true;
+    const waiting = this.waitingForPlan;
+    this.waitingForPlan = undefined;
+    waiting?.();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+    this.report.bytesIn += chunk.length;
+    this.report.lineEndingsFixed += countBareLineFeeds(chunk, this.lastInputByte);
+    this.lastInputByte = chunk[chunk.length - 1] ?? this.lastInputByte;
+    this.run(() => this.splitter.write(chunk), 0, done);
+  }
+
+  override _flush(done: TransformCallback) {
+    this.run(
+      () => this.splitter.end(),
+      0,
+      (error) => {
+        if (error) return done(error);
+        try {
+          if (this.lookahead) this.endLookahead(this.lookahead);
+          if (this.collecting) this.finishCollecting(this.collecting);
+          if (this.held) this.resolveHeld(true);
+          if (this.report.bytesIn === 0) {
+            throw new RewriteDeclinedError('empty', 'the message is empty');
+          }
+          checkAllClosed(this.multiparts);
+          done();
+        } catch (failure) {
+          done(failure as Error);
+        }
+      },
+    );
+  }
+
+  /**
+   * Takes the events `read` gives, from `from` on. At the message's head it tells the caller
+   * and, unless the message is this engine's own output, waits for the plan before going on.
+   */
+  private run(read: () => MimeEvent[], from: number, done: TransformCallback) {
     try {
-      this.report.bytesIn += chunk.length;
-      this.report.lineEndingsFixed += countBareLineFeeds(chunk, this.lastInputByte);
-      this.lastInputByte = chunk[chunk.length - 1] ?? this.lastInputByte;
-      for (const event of this.splitter.write(chunk)) this.accept(event);
+      const events = read();
+      for (let i = from; i < events.length; i++) {
+        const event = events[i] as MimeEvent;
+        if (event.type === 'head' && !event.part.parent && this.mustWaitAfter(event.part)) {
+          this.waitingForPlan = () => this.run(() => events, i, done);
+          return;
+        }
+        this.accept(event);
+      }
       done();
     } catch (error) {
       done(error as Error);
     }
   }
 
-  override _flush(done: TransformCallback) {
-    try {
-      for (const event of this.splitter.end()) this.accept(event);
-      if (this.lookahead) this.endLookahead(this.lookahead);
-      if (this.collecting) this.finishCollecting(this.collecting);
-      if (this.held) this.resolveHeld(true);
-      if (this.report.bytesIn === 0)
-        throw new RewriteDeclinedError('empty', 'the message is empty');
-      checkAllClosed(this.multiparts);
-      done();
-    } catch (error) {
-      done(error as Error);
-    }
+  /** Announces the head (once); true when what follows must wait for the plan. */
+  private mustWaitAfter(root: MimePart): boolean {
+    if (this.announced) return false;
+    this.announced = true;
+    checkTopHeader(root.header);
+    const alreadyRewritten = carriesMarker(root.header, this.options.marker);
+    this.onHead({ alreadyRewritten, headers: topHeadersOf(root.header) });
+    return !this.planned && !alreadyRewritten;
   }
 
   private accept(event: MimeEvent) {
@@ -207,16 +260,11 @@ export class RewriteStage extends Transform {
   }
 
   private handleRoot(part: MimePart) {
-    checkTopHeader(part.header);
-    // Planned even for this run's own output: the caller's answer depends on the plan too.
-    if (this.rules.plan) this.content = this.rules.plan(topHeadersOf(part.header));
-    if (carriesMarker(part.header, this.rules.marker)) {
+    if (carriesMarker(part.header, this.options.marker)) {
       this.report.alreadyRewritten = true;
-      this.onHead({ alreadyRewritten: true });
       return;
     }
-    editTopHeaders(part.header, this.content, this.rules.marker, this.report);
-    this.onHead({ alreadyRewritten: false });
+    editTopHeaders(part.header, this.content, this.options.marker, this.report);
   }
 
   /** Holds a multipart/alternative until it ends or a calendar answer shows up in it. */
@@ -322,7 +370,7 @@ export class RewriteStage extends Transform {
   }
 
   private marks(): Marks {
-    this.token ??= markToken(this.rules.marker.value);
+    this.token ??= markToken(this.options.marker.value);
     const ownBanners = this.content.cleanReplies?.banners;
     return {
       token: this.token,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { escapeHtml } from './html-escape';
 
 import libqp = require('libqp');
 
@@ -9,7 +10,7 @@ import { htmlMarkOpening, markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type { BodyText } from './rewrite-rules';
 import { CrlfNormalizer, OutputLimits } from './stream-guards';
-import { newSubjectLine, tagSubjectLine } from './subject-tag';
+import { newSubjectLine, tagSubjectLine } from './subject';
 
 /** What a wrapping message carries. */
 export interface WrapOptions {
@@ -110,9 +111,7 @@ function qp(text: string): string {
 
 function coverParts(note: BodyText, boundary: string, token: string): string[] {
   const text = note.text ?? (note.html ?? '').replace(/<[^>]*>/g, '');
-  const html =
-    note.html ??
-    text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] ?? c);
+  const html = note.html ?? escapeHtml(text);
   const part = (type: string, body: string) => [
     `--${boundary}`,
     `Content-Type: ${type}; charset=utf-8`,

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
-import type { RewriteReport, RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import type { PlannedRewrite, RewriteReport } from '../../lambda/rewrite/rewrite-rules';
 import { CORPUS, CORPUS_SOURCES, corpusMessages } from '../helpers/corpus-messages';
 import { rewriteBuffer } from '../helpers/mime';
 import {
@@ -25,7 +25,7 @@ const SOURCES = CORPUS_SOURCES;
 const SEED = 20261202;
 const BANNER = 'EXTERNAL SENDER: check before you click.';
 const FOOTER = 'Sent from outside the organization.';
-const RULES: RewriteRules = {
+const RULES: PlannedRewrite = {
   subjectTag: '[EXTERNAL]',
   banner: { text: BANNER, html: `<p>${BANNER}</p>` },
   footer: { text: FOOTER, html: `<p>${FOOTER}</p>` },

@@ -1,5 +1,5 @@
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
-import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import type { PlannedRewrite } from '../../lambda/rewrite/rewrite-rules';
 import { base64Lines, multipart, part, TOP, withTopHeaders } from '../helpers/build-mime';
 import { bareLineFeeds, rewriteBuffer } from '../helpers/mime';
 import {
@@ -15,7 +15,7 @@ import {
  * each case failed on the engine built on mailsplit.
  */
 
-const RULES: RewriteRules = {
+const RULES: PlannedRewrite = {
   subjectTag: '[EXTERNAL]',
   banner: { text: 'EXTERNAL SENDER', html: '<p>EXTERNAL SENDER</p>' },
   footer: { text: 'Sent from outside.', html: '<p>Sent from outside.</p>' },
