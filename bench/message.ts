@@ -92,12 +92,11 @@ function qpLines(text: string): string {
 export function newsletterMessage(size: number): Buffer {
   const row = (n: number) =>
     `<tr><td style="padding:8px;font-family:Arial,sans-serif;color:#333"><a href="https://news.example/item/${n}?utm_source=mail&amp;utm_medium=email">Story ${n}</a>: a short summary of what happened, with a link and some styling.</td></tr>\n`;
-  const rows: string[] = [];
-  for (let n = 0, length = 0; length < size - 2000; n++) {
-    const next = row(n);
-    rows.push(next);
-    length += Math.ceil(next.length * 1.03);
-  }
+  // Rows counted by their encoded size: quoted-printable turns each `=` into three bytes.
+  const perRow = qpLines(row(100)).length + 1;
+  const rows = Array.from({ length: Math.max(1, Math.floor((size - 2000) / perRow)) }, (_, n) =>
+    row(n),
+  );
   const html = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>News</title></head><body><table width="600">\n${rows.join('')}</table></body></html>`;
   return Buffer.from(
     [
