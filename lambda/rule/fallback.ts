@@ -64,7 +64,12 @@ async function wrapAndPut(
     marker: markerOf(invocation),
     maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
   });
-  const { stored, objectKey } = await storeOutput(invocation, wrapped.output, wrapped.done);
+  const { stored, objectKey } = await storeOutput(
+    invocation,
+    wrapped.output,
+    wrapped.done,
+    'wrapped',
+  );
   await putContent(invocation, stored);
   return endInvocation(
     invocation,

@@ -34,6 +34,8 @@ export interface HarnessOptions {
   s3Faults?: boolean;
   /** Create the bucket that `ORIGINAL_BUCKET` names (leave it out to see the upload fail). */
   createOriginalBucket?: boolean;
+  /** An S3 already running (moto_server) instead of a new s3rver. */
+  s3Endpoint?: string;
 }
 
 export async function startHarness(
@@ -45,6 +47,7 @@ export async function startHarness(
   const services = await startLocalServices({
     s3Faults: options.s3Faults ?? false,
     contentRules: 'documented',
+    ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
   });
   const log = new RecordingLog();
   const measures: InvocationMeasure[] = [];
