@@ -16,6 +16,46 @@ export function isReadableEncoding(encoding: string): boolean {
   return READABLE.has(encoding);
 }
 
+function hexValue(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
+  return -1;
+}
+
+/**
+ * Quoted-printable decoding (RFC 2045 section 6.7), as libqp reads it: whitespace at the end of a
+ * line dropped, soft line breaks removed, `=XX` turned into its byte, any other `=` kept. The runs
+ * between escapes are copied natively rather than a character at a time.
+ */
+export function decodeQuotedPrintable(raw: Buffer): Buffer {
+  const input = Buffer.from(
+    raw
+      .toString('latin1')
+      .replace(/(^|[^ \t])[ \t]+(?=[\n\r\u2028\u2029]|$)/g, '$1')
+      .replace(/[=](?:\r?\n|$)/g, ''),
+    'latin1',
+  );
+  const out = Buffer.allocUnsafe(input.length);
+  let written = 0;
+  let from = 0;
+  for (let eq = input.indexOf(0x3d); eq >= 0; eq = input.indexOf(0x3d, from)) {
+    written += input.copy(out, written, from, eq);
+    const hi = hexValue(input[eq + 1]);
+    const lo = hexValue(input[eq + 2]);
+    if (eq < input.length - 2 && hi >= 0 && lo >= 0) {
+      out[written++] = hi * 16 + lo;
+      from = eq + 3;
+    } else {
+      out[written++] = 0x3d;
+      from = eq + 1;
+    }
+  }
+  written += input.copy(out, written, from);
+  return out.subarray(0, written);
+}
+
 /** Removes the Content-Transfer-Encoding from a part's raw body bytes. */
 export function decodeTransfer(raw: Buffer, encoding: string): Buffer {
   switch (encoding) {
@@ -27,7 +67,7 @@ export function decodeTransfer(raw: Buffer, encoding: string): Buffer {
       );
     }
     case 'quoted-printable':
-      return libqp.decode(raw.toString('latin1'));
+      return decodeQuotedPrintable(raw);
     default:
       return raw;
   }

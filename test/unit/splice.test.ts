@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { spliceEncoded } from '../../lambda/rewrite/splice';
+import { decodeQuotedPrintable } from '../../lambda/rewrite/transfer-encoding';
 
 import libqp = require('libqp');
 
@@ -54,5 +56,34 @@ describe('spliceEncoded', () => {
     expect(
       spliceEncoded(Buffer.from('caf\xe9\r\n', 'latin1'), '7bit', [insert(0, 'B')], 6),
     ).toBeUndefined();
+  });
+});
+
+describe('decodeQuotedPrintable', () => {
+  it('reads every input as libqp does', () => {
+    const pieces = fc.constantFrom(
+      '=',
+      '=3D',
+      '=3d',
+      '=\r\n',
+      '=\n',
+      ' \r\n',
+      '\t\n',
+      'a',
+      '\xe9',
+      '=G1',
+      ' ',
+      '\r',
+    );
+    const input = fc.oneof(
+      fc.array(pieces, { maxLength: 60 }).map((p) => Buffer.from(p.join(''), 'latin1')),
+      fc.uint8Array({ maxLength: 200 }).map(Buffer.from),
+    );
+    fc.assert(
+      fc.property(input, (raw) => {
+        expect(decodeQuotedPrintable(raw)).toEqual(libqp.decode(raw.toString('latin1')));
+      }),
+      { seed: 20261202, numRuns: 2000 },
+    );
   });
 });
