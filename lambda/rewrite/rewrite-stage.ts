@@ -195,7 +195,8 @@ export class RewriteStage extends Transform {
     collecting.size += raw.length;
     if (collecting.size <= this.maxPartBytes) return;
     this.collecting = undefined;
-    if (!collecting.fragment) {
+    // A binary part's bytes are checked whole before any goes out: past the limit they cannot be.
+    if (collecting.part.encoding === 'binary') {
       throw new RewriteDeclinedError(
         'too-large',
         `binary part ${partName(collecting.part)} is larger than ${this.maxPartBytes} bytes: its line ends cannot be checked`,

@@ -145,6 +145,12 @@ describe('Content-Transfer-Encoding: binary', () => {
     );
   });
 
+  it('declines a binary part too large to check whole, rather than let unchecked bytes through', async () => {
+    const result = await outcome(message, undefined, { ...RULES, maxRewritePartBytes: 16 });
+    expect(result).toBeInstanceOf(RewriteDeclinedError);
+    expect((result as RewriteDeclinedError).reason).toBe('too-large');
+  });
+
   it('leaves a binary part that WorkMail takes as it is, byte for byte', async () => {
     const clean = Buffer.from('\x00\x01binary\r\nwith CRLF only\xff', 'latin1');
     const ok = withTopHeaders(
