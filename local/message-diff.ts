@@ -1,6 +1,11 @@
-import { finished } from 'node:stream/promises';
-import { Headers, type MimeNode, Splitter } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
+import {
+  decodeTransfer,
+  HeaderBlock,
+  type MimePart,
+  MimeSplitter,
+  partName,
+} from '../lambda/rewrite';
 
 export interface LeafPart {
   part: string;
@@ -12,33 +17,24 @@ export interface LeafPart {
   decoded: Buffer;
 }
 
-/** Splits a message with mailsplit and returns its leaf parts, raw and decoded. */
+/** Splits a message with the engine's splitter and returns its leaf parts, raw and decoded. */
 export async function leafParts(message: Buffer): Promise<LeafPart[]> {
-  const splitter = new Splitter({ ignoreEmbedded: true });
-  const raws = new Map<MimeNode, Buffer[]>();
-  splitter.on('data', (chunk) => {
-    if (chunk.type === 'node' && !chunk.multipart) raws.set(chunk, []);
-    else if (chunk.type === 'body') raws.get(chunk.node)?.push(chunk.value);
-  });
-  splitter.end(message);
-  await finished(splitter);
-  const leaves: LeafPart[] = [];
-  for (const [node, chunks] of raws) {
-    const raw = Buffer.concat(chunks);
-    const decoder = node.getDecoder();
-    const decoded: Buffer[] = [];
-    decoder.on('data', (b: Buffer) => decoded.push(b));
-    decoder.end(raw);
-    await finished(decoder);
-    leaves.push({
-      part: (node.partNr || []).join('.'),
-      contentType: node.contentType || '',
-      headers: node.getHeaders().toString('latin1'),
-      raw,
-      decoded: Buffer.concat(decoded),
-    });
+  const splitter = new MimeSplitter();
+  const raws = new Map<MimePart, Buffer[]>();
+  for (const event of [...splitter.write(message), ...splitter.end()]) {
+    if (event.type === 'head' && !event.part.boundary) raws.set(event.part, []);
+    else if (event.type === 'body') raws.get(event.part)?.push(event.raw);
   }
-  return leaves;
+  return [...raws].map(([part, chunks]) => {
+    const raw = Buffer.concat(chunks);
+    return {
+      part: partName(part),
+      contentType: part.contentType,
+      headers: part.header.toBuffer().toString('latin1'),
+      raw,
+      decoded: decodeTransfer(raw, part.encoding),
+    };
+  });
 }
 
 export interface HeaderChange {
@@ -67,7 +63,7 @@ function topHeaders(message: Buffer): Map<string, string[]> {
   const end = message.indexOf('\r\n\r\n');
   const block = message.subarray(0, end < 0 ? message.length : end + 2);
   const byName = new Map<string, string[]>();
-  for (const { line } of new Headers(block).getList()) {
+  for (const { line } of HeaderBlock.parse(block, 0).fields) {
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).trim();
     // For people: 8-bit text read as UTF-8, encoded words decoded (a Subject as clients show it).

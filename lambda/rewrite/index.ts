@@ -5,7 +5,10 @@
  */
 export { isCalendarReply } from './calendar-reply';
 export type { OwnBanner } from './clean-reply';
+export { HeaderBlock, type HeaderField } from './header-block';
 export { escapeHtml } from './html-escape';
+export { type MimePart, partName } from './mime-part';
+export { type MimeEvent, MimeSplitter } from './mime-splitter';
 export { type DeclineReason, RewriteDeclinedError } from './rewrite-declined';
 export {
   DEFAULT_MAX_OUTPUT_BYTES,
@@ -23,4 +26,5 @@ export type {
   RewriteReport,
   TopHeaders,
 } from './rewrite-rules';
+export { decodeTransfer } from './transfer-encoding';
 export { wrapMessage } from './wrap-message';

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Headers } from '@zone-eu/mailsplit';
 import { escapeHtml } from './html-escape';
 
 import libqp = require('libqp');
 
+import { HeaderBlock } from './header-block';
 import { htmlMarkOpening, markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type { BodyText } from './rewrite-rules';
@@ -70,13 +70,10 @@ class Envelope extends Transform {
   }
 
   private wrapperHead(originalHead: Buffer): Buffer {
-    const headers = new Headers(originalHead);
-    const lines = headers
-      .getList()
-      .filter(
-        (line) =>
-          !BODY_HEADERS.test(line.key) && line.key !== this.options.marker.header.toLowerCase(),
-      );
+    const lines = HeaderBlock.parse(originalHead, 0).fields.filter(
+      (line) =>
+        !BODY_HEADERS.test(line.key) && line.key !== this.options.marker.header.toLowerCase(),
+    );
     const { subjectTag, marker } = this.options;
     const kept = lines.map((line) => {
       if (line.key !== 'subject' || !subjectTag) return line.line;

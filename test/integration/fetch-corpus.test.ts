@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CORPUS_SOURCES as SOURCES } from '../helpers/corpus-sources';
+import { CORPUS_SOURCES as SOURCES } from '../helpers/corpus-messages';
 import { ROOT } from '../helpers/replay-cli';
 import { CHILD_PROCESS_TIMEOUT } from '../helpers/timeouts';
 
