@@ -1,9 +1,18 @@
 import type { MimeNode } from '@zone-eu/mailsplit';
 import type { BodyKind } from './text-insertion';
 
+import libmime = require('libmime');
+
 type Node = Pick<
   MimeNode,
-  'root' | 'parentNode' | 'multipart' | 'contentType' | 'disposition' | 'filename' | 'partNr'
+  | 'root'
+  | 'parentNode'
+  | 'multipart'
+  | 'contentType'
+  | 'disposition'
+  | 'filename'
+  | 'partNr'
+  | 'headers'
 >;
 
 /** How the engine sees one MIME node. */
@@ -36,12 +45,44 @@ function indexInParent(node: Node): number {
   return typeof last === 'number' ? last : 1;
 }
 
+const MEDIA_TYPE = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+$/;
+
+/**
+ * The media type readers go by: RFC 2045 section 5.2 reads a missing, empty or invalid
+ * `Content-Type` (`text`, with no subtype) as text/plain; RFC 2046 section 5.1.5 makes the parts
+ * of a multipart/digest message/rfc822 by default.
+ */
+export function effectiveType(node: Pick<Node, 'contentType' | 'parentNode'>): string {
+  const declared = node.contentType || '';
+  if (MEDIA_TYPE.test(declared)) return declared;
+  const parent = node.parentNode || undefined;
+  return !declared && parent?.multipart === 'digest' ? 'message/rfc822' : 'text/plain';
+}
+
+/** A Content-ID or a `start` parameter as compared: without angle brackets and white space. */
+function bareId(value: string | undefined): string {
+  return (value ?? '').replace(/[<>\s]/g, '');
+}
+
+/**
+ * RFC 2387: the root of a multipart/related is the part its `start` parameter names by
+ * Content-ID, else the first. A `start` that names no part leaves the body without a root: the
+ * banner is then not placed, and the policy's fallback answers.
+ */
+function isRelatedRoot(node: Node, parent: Node): boolean {
+  const header = parent.headers ? parent.headers.getFirst('content-type') : '';
+  const start = bareId(libmime.parseHeaderValue(header).params.start);
+  if (!start) return indexInParent(node) === 1;
+  return bareId(node.headers ? node.headers.getFirst('content-id') : '') === start;
+}
+
 /**
  * Finds the displayed body of a message as mail clients do, one node at a time, in the order the
  * splitter emits them (parents before children):
  * - the root is displayed; every alternative of a `multipart/alternative` is displayed and starts
- *   its own display group; in a `multipart/related` only the first part (the root) is displayed;
- *   in any other multipart, every part that is not an attachment;
+ *   its own display group; in a `multipart/related` only the root (RFC 2387 `start`, else the
+ *   first part) is displayed; in any other multipart, every part that is not an attachment. The
+ *   root, an alternative and a related root are never attachments, whatever name they carry;
  * - the displayed text/plain and text/html leaves of a group are its fragments: the first gets the
  *   banner, the last the footer (clients split a body around inline images into several);
  * - nothing under `multipart/signed` or `multipart/encrypted` is changed. Attached messages never
@@ -65,10 +106,13 @@ export class BodySelector {
     this.displayed.add(node);
     const group = startsGroup || !parent ? node : (this.groups.get(parent) ?? node);
     this.groups.set(node, group);
-    if (node.multipart || isAttachment(node))
+    // The whole message, an alternative or a related root is the body, whatever name it carries.
+    const body = !parent || startsGroup || parent.multipart === 'related';
+    if (node.multipart || (isAttachment(node) && !body))
       return { role: 'other', startsGroup, attachment: node.disposition === 'attachment' };
-    if (node.contentType === 'text/plain') return { role: 'fragment', kind: 'text', group };
-    if (node.contentType === 'text/html') return { role: 'fragment', kind: 'html', group };
+    const type = effectiveType(node);
+    if (type === 'text/plain') return { role: 'fragment', kind: 'text', group };
+    if (type === 'text/html') return { role: 'fragment', kind: 'html', group };
     return { role: 'other', startsGroup, attachment: node.disposition === 'attachment' };
   }
 
@@ -84,7 +128,7 @@ export class BodySelector {
     if (node.root || !parent) return true;
     if (!this.displayed.has(parent)) return false;
     if (parent.multipart === 'alternative') return true;
-    if (parent.multipart === 'related') return indexInParent(node) === 1;
+    if (parent.multipart === 'related') return isRelatedRoot(node, parent);
     return !isAttachment(node);
   }
 }

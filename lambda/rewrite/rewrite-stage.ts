@@ -413,13 +413,6 @@ export class RewriteStage extends Transform {
     }
     const from = node.encoding || '';
     const decoded = decodeTransfer(raw, from);
-    if (
-      kind === 'text' &&
-      /^-----BEGIN PGP (SIGNED )?MESSAGE-----/m.test(decoded.toString('latin1'))
-    ) {
-      this.releaseUnchanged({ ...fragment, chunks: [raw] }, 'inline PGP content must not change');
-      return;
-    }
     const inserted = insertIntoBody(
       decoded,
       { kind, charset: node.charset, flowed: node.flowed },

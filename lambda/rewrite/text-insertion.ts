@@ -1,7 +1,7 @@
 import iconv = require('iconv-lite');
 
 import { cleanHtml, cleanText, type OwnBanner } from './clean-reply';
-import { findHtmlAnchors, withMetaCharset } from './html-anchors';
+import { findBannerAt, findFooterAt, MAX_BYTES_BEFORE_BODY, withMetaCharset } from './html-anchors';
 import { htmlMarkOpening, neutraliseForeignMarks } from './html-marks';
 import { lineEndingOf } from './line-ending';
 
@@ -101,6 +101,18 @@ interface Inserted {
   neutralised: number;
 }
 
+/** Why an addition could not be placed; the caller reports the part as skipped. */
+interface NotInserted {
+  failed: string;
+}
+
+const NO_BODY_START: NotInserted = {
+  failed: `no HTML body start within the first ${MAX_BYTES_BEFORE_BODY} bytes`,
+};
+
+// An armored block protects its own lines only (RFC 4880 section 7): text around it may change.
+const ARMORED_BLOCK = /^-----BEGIN PGP (SIGNED )?MESSAGE-----/m;
+
 /**
  * Inserts into a body held as a string. Banner and footer that are already in place (this
  * engine's own earlier output) are not added again, unless the message is untrusted: a copy
@@ -112,19 +124,21 @@ function insert(
   additions: Additions,
   marks: Marks,
   defaultEol: string,
-): Inserted {
+): Inserted | NotInserted {
   const eol = lineEndingOf(body, defaultEol);
   const added: ('banner' | 'footer')[] = [];
   const trusted = !marks.untrusted;
   if (format.kind === 'html') {
     const foreign = marks.untrusted ? neutraliseForeignMarks(body) : { html: body, count: 0 };
     const html = foreign.html;
-    const anchors = findHtmlAnchors(html);
     const banner = additions.banner ? htmlBlock(additions.banner, 'banner', eol, marks.token) : '';
     const footer = additions.footer ? htmlBlock(additions.footer, 'footer', eol, marks.token) : '';
-    const head = html.slice(0, anchors.bannerAt);
-    const middle = html.slice(anchors.bannerAt, anchors.footerAt);
-    const tail = html.slice(anchors.footerAt);
+    const footerAnchor = footer ? findFooterAt(html) : html.length;
+    const bannerAnchor = banner ? findBannerAt(html) : 0;
+    if (bannerAnchor === undefined || bannerAnchor > footerAnchor) return NO_BODY_START;
+    const head = html.slice(0, bannerAnchor);
+    const middle = html.slice(bannerAnchor, footerAnchor);
+    const tail = html.slice(footerAnchor);
     const bannerAt = middle.length - middle.trimStart().length;
     const footerAt = middle.trimEnd().length - footer.length;
     const addBanner = banner && !(trusted && holdsBlock(middle, bannerAt, banner, marks.token));
@@ -263,6 +277,7 @@ export function insertIntoBody(
     };
     const own = withoutOwnBanners(body.toString('latin1'), format, marks, label, defaultEol);
     const result = insert(own.body, format, inLatin1, marks, defaultEol);
+    if ('failed' in result) return { ok: false, reason: result.failed };
     return {
       ok: true,
       body: Buffer.from(result.text, 'latin1'),
@@ -277,12 +292,13 @@ export function insertIntoBody(
   if (undeclared) return { ok: false, reason: '8-bit text in a part that declares no charset' };
   const decoded = decodeStrictly(body, label);
   if (decoded === undefined) return { ok: false, reason: `bytes that are not valid ${label}` };
+  // Converting the charset would change the signed text's bytes.
+  if (format.kind === 'text' && ARMORED_BLOCK.test(decoded))
+    return { ok: false, reason: 'inline PGP content must not change its charset' };
   const own = withoutOwnBanners(decoded, format, marks, undefined, defaultEol);
   const result = insert(own.body, format, additions, marks, defaultEol);
-  const text =
-    format.kind === 'html'
-      ? withMetaCharset(result.text, findHtmlAnchors(result.text).metaTags, 'utf-8')
-      : result.text;
+  if ('failed' in result) return { ok: false, reason: result.failed };
+  const text = format.kind === 'html' ? withMetaCharset(result.text, 'utf-8') : result.text;
   return {
     ok: true,
     body: Buffer.from(text, 'utf8'),
