@@ -1,9 +1,10 @@
 import { Parser as Htmlparser2 } from 'htmlparser2';
-import { type DefaultTreeAdapterTypes, parse } from 'parse5';
+import { type DefaultTreeAdapterTypes, parse, type Token } from 'parse5';
 import { replaceRanges, type TextRange } from './text-ranges';
 
 type Element = DefaultTreeAdapterTypes.Element;
 type ChildNode = DefaultTreeAdapterTypes.ChildNode;
+type SourceLocation = Token.Location & Partial<Token.ElementLocation>;
 
 /**
  * The body must start within this many bytes (browsers' view): beyond, the banner is not placed
@@ -47,25 +48,67 @@ function cheapBannerAt(html: string, from: number): number | undefined {
   return tag ? from + prologue + tag[0].length : undefined;
 }
 
-function bodyOf(html: string): Element | undefined {
+type Document = DefaultTreeAdapterTypes.Document;
+type Node = Document | ChildNode;
+
+function parsed(html: string): { document: Document; root?: Element; body?: Element } {
   const document = parse(html, { sourceCodeLocationInfo: true });
   const root = document.childNodes.find((n): n is Element => n.nodeName === 'html');
-  return root?.childNodes.find((n): n is Element => n.nodeName === 'body');
+  const body = root?.childNodes.find((n): n is Element => n.nodeName === 'body');
+  return { document, ...(root ? { root } : {}), ...(body ? { body } : {}) };
 }
 
-function startOf(node: ChildNode): number | undefined {
-  return node.sourceCodeLocation?.startOffset;
+/**
+ * Where a node's source ends, from its tags and comments only: parse5 places text made from a
+ * character reference (`&amp;`) after where it stands, and stretches the white space before it.
+ */
+function tagEnd(node: Node): number {
+  const location = ('sourceCodeLocation' in node ? node.sourceCodeLocation : undefined) as
+    | SourceLocation
+    | null
+    | undefined;
+  if (location?.endTag) return location.endTag.endOffset;
+  if (location && !('tagName' in node) && node.nodeName !== '#text') return location.endOffset;
+  const children = 'childNodes' in node ? node.childNodes : [];
+  return Math.max(location?.startTag?.endOffset ?? 0, ...children.map(tagEnd));
 }
 
-/** Where the body's content starts in a parsed document: after its tag, or at its first node. */
-function parsedBannerAt(html: string): number | undefined {
-  const body = bodyOf(html);
-  if (!body) return undefined;
+/** The source offset just past the last node that went in before the body (head, comments...). */
+function beforeBodyEnd(html: string, document: Document, root: Element, body: Element): number {
+  const before = [
+    ...document.childNodes.slice(0, document.childNodes.indexOf(root)),
+    ...root.childNodes.slice(0, root.childNodes.indexOf(body)),
+  ];
+  const end = Math.max(root.sourceCodeLocation?.startTag?.endOffset ?? 0, ...before.map(tagEnd));
+  // White space after it went nowhere visible (the head, or the html element).
+  return end + (/^[\t\n\f\r ]*/.exec(html.slice(end))?.[0].length ?? 0);
+}
+
+/**
+ * Where the body's content starts in a parsed document: after its `<body>` tag; else where the
+ * first token that went into the body stands. Undefined when there is no body, or (`complete`
+ * false, a prefix) when nothing has gone into it yet.
+ */
+function parsedBannerAt(html: string, complete: boolean): number | undefined {
+  const { document, root, body } = parsed(html);
+  if (!root || !body) return undefined;
   const tag = body.sourceCodeLocation?.startTag;
   if (tag) return tag.endOffset;
-  // No `<body>` tag made the body: the first token that went into it did.
-  const starts = body.childNodes.map(startOf).filter((at) => at !== undefined);
-  return starts.length ? Math.min(...starts) : undefined;
+  const at = beforeBodyEnd(html, document, root, body);
+  if (body.childNodes.length > 0) return at;
+  return complete ? emptyBodyAt(html, at) : undefined;
+}
+
+const PROBE = '<div></div>';
+
+/**
+ * A document whose body holds nothing: the banner goes where browsers make the body, unless the
+ * document ends inside an element of the head that would swallow it as text (an unclosed
+ * `<title>`, say), which a parse with a probe there shows.
+ */
+function emptyBodyAt(html: string, at: number): number | undefined {
+  const first = parsed(`${html.slice(0, at)}${PROBE}`).body?.childNodes[0];
+  return first && 'tagName' in first ? at : undefined;
 }
 
 /**
@@ -82,16 +125,11 @@ export function findBannerAt(html: string): number | undefined {
   const text = html.slice(from);
   for (let cut = FIRST_PREFIX_BYTES; ; cut *= 2) {
     const whole = cut >= text.length;
-    const at = parsedBannerAt(whole ? text : text.slice(0, cut));
-    if (whole) return at === undefined ? emptyBodyAt(text) + from : at + from;
+    const at = parsedBannerAt(whole ? text : text.slice(0, cut), whole);
+    if (whole) return at === undefined ? undefined : at + from;
     if (at !== undefined && at < cut - CUT_MARGIN) return at + from;
     if (cut >= MAX_BYTES_BEFORE_BODY) return undefined;
   }
-}
-
-/** A document whose body holds nothing: the banner goes at its end, where the body is made. */
-function emptyBodyAt(text: string): number {
-  return text.replace(/[\t\n\f\r ]+$/, '').length;
 }
 
 /** The offset where a node's source ends: its end tag, else its last descendant's end. */
@@ -112,8 +150,8 @@ function endOf(node: ChildNode): number | undefined {
 export function findFooterAt(html: string): number {
   const trimmed = html.replace(/[\t\n\f\r ]+$/, '').length;
   if (html.length <= MAX_FOOTER_PARSE_BYTES) {
-    const last = bodyOf(html)
-      ?.childNodes.filter((n) => !('value' in n && /^[\t\n\f\r ]*$/.test(n.value)))
+    const last = parsed(html)
+      .body?.childNodes.filter((n) => !('value' in n && /^[\t\n\f\r ]*$/.test(n.value)))
       .at(-1);
     const end = last && endOf(last);
     if (end !== undefined) return end;
