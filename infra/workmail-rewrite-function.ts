@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { DEFAULTS } from '../lambda/config';
 import { ENV } from '../lambda/env-names';
 import { bundledPolicy } from '../lambda/policy/bundled-policy';
+import { policyWarnings } from '../lambda/policy/policy-warnings';
 import { acknowledgeRule, acknowledgeWildcardResource } from './nag-acknowledgements';
 import { type AlarmOptions, RewriteOperations } from './operations';
 
@@ -115,7 +116,8 @@ export class WorkMailRewriteFunction extends Construct {
     super(scope, id);
     validateProps(props);
     // The policy travels inside the bundle: a bad one must stop the synth, not the cold start.
-    bundledPolicy();
+    for (const warning of policyWarnings(bundledPolicy()))
+      Annotations.of(this).addWarningV2('workmail-rewrite:policy', warning);
     const stack = Stack.of(this);
     warnOutsideWorkMailRegions(this, stack.region);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parsePolicy } from '../lambda/policy/load-policy';
+import { policyWarnings } from '../lambda/policy/policy-warnings';
 import type { Policy } from '../lambda/policy/schema';
 
 /** A command-line mistake: reported as one line, exit code 1. */
@@ -13,5 +14,8 @@ export function readPolicyFile(path: string): Policy {
   } catch (error) {
     throw new UsageError(`policy file ${path} cannot be read as JSON: ${(error as Error).message}`);
   }
-  return parsePolicy(json, path);
+  const policy = parsePolicy(json, path);
+  for (const warning of policyWarnings(policy))
+    process.stderr.write(`${path}: warning: ${warning}\n`);
+  return policy;
 }

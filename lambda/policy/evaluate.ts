@@ -135,6 +135,22 @@ export function senderIsInternal(policy: Policy, facts: MessageFacts): boolean |
   return passed === fromDomain;
 }
 
+/**
+ * Whether the receiving service proved the sender's domain and it is one of `patterns`: inbound,
+ * the `From:` domain with the service's DMARC pass for it; outbound, the envelope sender's domain
+ * (a signed-in user sent it). Undefined when that cannot be known yet (inbound, headers not read).
+ */
+function authenticatedFrom(patterns: readonly string[], facts: MessageFacts): boolean | undefined {
+  if (facts.direction === 'OUTBOUND') {
+    const domain = domainOf(facts.envelopeSender);
+    return domain !== undefined && domainMatches(patterns, domain);
+  }
+  if (!facts.message) return undefined;
+  const domain = domainOf(facts.message.from);
+  if (!domain || !domainMatches(patterns, domain)) return false;
+  return dmarcPassDomain(facts.message.header('authentication-results')) === domain;
+}
+
 /** true / false, or undefined when a condition needs the message and it is not read yet. */
 function holds(policy: Policy, c: Conditions, facts: MessageFacts): boolean | undefined {
   const checks: (boolean | undefined)[] = [];
@@ -146,6 +162,7 @@ function holds(policy: Policy, c: Conditions, facts: MessageFacts): boolean | un
     const internal = senderIsInternal(policy, facts);
     checks.push(internal === undefined ? undefined : internal === (c.sender === 'internal'));
   }
+  if (c.authenticatedFrom) checks.push(authenticatedFrom(c.authenticatedFrom, facts));
   const message = facts.message;
   if (c.subjectContains) {
     const subject = message?.subject.toLowerCase();

@@ -23,19 +23,29 @@ const domainPattern = z.string().refine((value) => asciiDomain(value) !== undefi
   message: 'expected a domain such as example.com, or *.example.com for its subdomains',
 });
 
-const addressPattern = z.string().refine(
-  (value) => {
-    if (value === '*') return true;
-    const at = value.lastIndexOf('@');
-    if (at < 0) return asciiDomain(value) !== undefined;
-    const local = value.slice(0, at);
-    return local !== '' && !/\s/.test(local) && asciiDomain(value.slice(at + 1)) !== undefined;
-  },
-  {
+/** Characters and pairs that mean something in a regular expression and nothing in a glob. */
+const REGEX_LIKE = /[\^$()[\]{}|\\]|\.[*+?]/;
+
+const addressPattern = z
+  .string()
+  .refine((value) => !REGEX_LIKE.test(value), {
     message:
-      'expected an address (user@example.com), a domain (example.com, *.example.com) or a pattern with * (news*@example.com)',
-  },
-);
+      'looks like a regular expression; patterns are an address, a domain (example.com, *.example.com) or a glob with * (news*@example.com)',
+    abort: true,
+  })
+  .refine(
+    (value) => {
+      if (value === '*') return true;
+      const at = value.lastIndexOf('@');
+      if (at < 0) return asciiDomain(value) !== undefined;
+      const local = value.slice(0, at);
+      return local !== '' && !/\s/.test(local) && asciiDomain(value.slice(at + 1)) !== undefined;
+    },
+    {
+      message:
+        'expected an address (user@example.com), a domain (example.com, *.example.com) or a pattern with * (news*@example.com)',
+    },
+  );
 
 const singleLine = z
   .string()
@@ -73,12 +83,21 @@ const conditions = z
       .array(addressPattern)
       .min(1)
       .optional()
-      .describe('Any of these matches the envelope sender (case-insensitive, `+tag` ignored).'),
+      .describe(
+        'Any of these matches the envelope sender (case-insensitive, `+tag` ignored). Anyone can forge it: never exempt mail from a warning with it.',
+      ),
     recipients: z
       .array(addressPattern)
       .min(1)
       .optional()
       .describe('Any of these matches any envelope recipient.'),
+    authenticatedFrom: z
+      .array(domainPattern)
+      .min(1)
+      .optional()
+      .describe(
+        'The `From:` domain is one of these and the receiving service proved it: `dmarc=pass` for that domain in the topmost `Authentication-Results` header, written by `amazonses.com` (as for `sender: internal`). On outbound mail: the envelope sender’s domain. The one exemption from a warning that a stranger cannot forge.',
+      ),
     subjectContains: z
       .array(z.string().min(1))
       .min(1)
