@@ -49,7 +49,7 @@ export interface RecordedUpdate {
 
 // The service's patterns (Smithy model), checked as the service would before doing any work.
 // Smithy patterns are not anchored: the message id's `[a-z0-9\-]*` admits any text of 1-120.
-const MESSAGE_ID = /^[^]{1,120}$/;
+const MESSAGE_ID = /^[\s\S]{1,120}$/;
 const BUCKET = /^[a-z0-9][a-z0-9-]{2,62}$/;
 const KEY = /^[a-zA-Z0-9\-/]{1,1024}$/;
 const ERROR_TYPE_SUFFIX = ':http://internal.amazon.com/coral/com.amazonaws.workmailmessageflow/';
