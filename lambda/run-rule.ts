@@ -15,12 +15,12 @@ import { objectKeyFor } from './object-key';
 import { changesContent, cleansReplies, type Decision, hasAuditRules } from './policy/decide';
 import { anyRuleMayApply } from './policy/evaluate';
 import { envelopeDecision, eventFacts, policyPlan } from './policy/plan';
-import type { Fallback, Policy } from './policy/schema';
+import { bounceStepOf, type Fallback, fallbackStepsOf, type Policy } from './policy/schema';
 import type { Log, MessageFlow, MessageStore } from './ports';
 import { type DeclineReason, RewriteDeclinedError } from './rewrite/rewrite-declined';
 import { DEFAULT_MAX_OUTPUT_BYTES, startRewrite } from './rewrite/rewrite-message';
 import type { ContentPlan, RewriteReport } from './rewrite/rewrite-rules';
-import { wrapMessage } from './rewrite/wrap-message';
+import { type WrapAttachment, wrapMessage } from './rewrite/wrap-message';
 import { sideCopy, tee } from './tee';
 import { OutOfTimeError, startBudget } from './time-budget';
 import {
@@ -242,11 +242,12 @@ async function rewriteAndPut(
   );
   const streamedAt = now();
   const unplaced = unplacedAddition(content, report);
-  if (unplaced && fallback === 'wrap') {
-    const wrapped = await wrapAndPut(event, deps, progress, unplaced, signal);
+  const bounce = bounceStepOf(fallback);
+  if (unplaced && fallbackStepsOf(fallback).includes('wrap')) {
+    const wrapped = await wrapAndPut(event, deps, progress, unplaced, signal, 'message');
     if (wrapped) return wrapped;
   }
-  if (unplaced && typeof fallback === 'object') {
+  if (unplaced && bounce) {
     log.warn('the policy bounces what it cannot change', {
       ...fields,
       ...reportFields(report),
@@ -254,7 +255,7 @@ async function rewriteAndPut(
       outcome: 'bounced-by-fallback',
     });
     return {
-      response: bounceAll(fallback.bounce),
+      response: bounceAll(bounce.bounce),
       outcome: 'bounced-by-fallback',
       rules,
       report,
@@ -305,6 +306,12 @@ async function rewriteAndPut(
   };
 }
 
+/** The wrapper's `From:` when the original has none: the envelope sender, else a reserved name. */
+function wrapperFrom(event: WorkMailRunLambdaEvent): string {
+  const sender = event.envelope.mailFrom.address;
+  return sender ? `<${sender}>` : '"unknown sender" <MAILER-DAEMON@unknown.invalid>';
+}
+
 /**
  * The `wrap` fallback: fetches the message again and puts a new one that carries the cover note
  * (the rules' banner, else footer) with the original attached whole. Undefined when the rules give
@@ -316,6 +323,7 @@ async function wrapAndPut(
   progress: Progress,
   reason: string,
   signal: AbortSignal,
+  attach: WrapAttachment,
 ): Promise<RuleResult | undefined> {
   const decision = progress.decision;
   const note = decision?.content.banner ?? decision?.content.footer;
@@ -328,6 +336,9 @@ async function wrapAndPut(
     ...(decision.content.subjectTag ? { subjectTag: decision.content.subjectTag } : {}),
     marker: { header: policy.markerHeader, value: event.invocationId },
     maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
+    attach,
+    from: wrapperFrom(event),
+    now: () => new Date(deps.now()),
   });
   const objectKey = objectKeyFor(config.keyPrefix, event.invocationId);
   const [stored] = await readToEnd(wrapped.output, wrapped.done, (output) =>
@@ -550,8 +561,9 @@ interface Progress {
   wrapTried: boolean;
 }
 
-// The wrap attaches the original byte for byte: it would be declined again for these.
-const WRAP_CANNOT_HELP = new Set<DeclineReason>(['empty', 'line-too-long', 'too-large', 'bare-cr']);
+// The wrap attaches any bytes as base64, but an empty message has nothing to attach and a large
+// one grows by a third.
+const WRAP_CANNOT_HELP = new Set<DeclineReason>(['empty', 'too-large']);
 
 function wrapMayHelp(error: unknown): boolean {
   return !(error instanceof RewriteDeclinedError && WRAP_CANNOT_HELP.has(error.reason));
@@ -660,34 +672,40 @@ export async function runRule(
       error instanceof RewriteDeclinedError || CONTENT_FAILURES.has(outcome.reason);
     if (
       contentFailure &&
-      fallback === 'wrap' &&
+      fallbackStepsOf(fallback).includes('wrap') &&
       event &&
       !progress.wrapTried &&
       wrapMayHelp(error) &&
       !budget.signal.aborted
     ) {
-      const wrapped = await wrapAndPut(event, deps, progress, outcome.reason, budget.signal).catch(
-        (wrapError: unknown) => {
-          // A wrap that fails too falls back to the original; a fault of the moment is retried.
-          const wrapOutcome = outcomeOf(wrapError, budget.signal);
-          if (wrapOutcome.action === 'retry')
-            requestRetry(wrapError, wrapOutcome.reason, eventLogFields);
-          deps.log.warn('wrapping failed as well', {
-            ...fields,
-            wrapFailure: failureFields(wrapError, wrapOutcome.reason),
-          });
-          return undefined;
-        },
-      );
+      const wrapped = await wrapAndPut(
+        event,
+        deps,
+        progress,
+        outcome.reason,
+        budget.signal,
+        'octets',
+      ).catch((wrapError: unknown) => {
+        // A wrap that fails too falls back to the original; a fault of the moment is retried.
+        const wrapOutcome = outcomeOf(wrapError, budget.signal);
+        if (wrapOutcome.action === 'retry')
+          requestRetry(wrapError, wrapOutcome.reason, eventLogFields);
+        deps.log.warn('wrapping failed as well', {
+          ...fields,
+          wrapFailure: failureFields(wrapError, wrapOutcome.reason),
+        });
+        return undefined;
+      });
       if (wrapped) return wrapped;
     }
-    if (contentFailure && typeof fallback === 'object') {
+    const bounce = bounceStepOf(fallback);
+    if (contentFailure && bounce) {
       deps.log.warn('the policy bounces what it cannot change', {
         ...fields,
         outcome: 'bounced-by-fallback',
       });
       return {
-        response: bounceAll(fallback.bounce),
+        response: bounceAll(bounce.bounce),
         outcome: 'bounced-by-fallback',
         reason: outcome.reason,
         rules: decision?.rules,
