@@ -7,6 +7,7 @@ import type { Policy } from '../../lambda/policy/schema';
 import type { MessageStore } from '../../lambda/ports';
 import { type RuleDeps, type RuleResult, runRule } from '../../lambda/run-rule';
 import { type LocalServices, startLocalServices } from '../../local/local-services';
+import type { ContentRules } from '../../local/put-content-rules';
 import { testPolicy } from './policies';
 import { RecordingLog } from './recording-log';
 
@@ -34,6 +35,8 @@ export interface HarnessOptions {
   s3Faults?: boolean;
   /** Create the bucket that `ORIGINAL_BUCKET` names (leave it out to see the upload fail). */
   createOriginalBucket?: boolean;
+  /** The emulator's content rules: `documented` (default), or also the assumed ones. */
+  contentRules?: ContentRules;
 }
 
 export async function startHarness(
@@ -44,7 +47,7 @@ export async function startHarness(
   // Engine tests use minimal messages (no From or Date): only the documented rules apply here.
   const services = await startLocalServices({
     s3Faults: options.s3Faults ?? false,
-    contentRules: 'documented',
+    contentRules: options.contentRules ?? 'documented',
   });
   const log = new RecordingLog();
   const measures: InvocationMeasure[] = [];
