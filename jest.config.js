@@ -22,6 +22,10 @@ const common = {
 };
 
 module.exports = {
+  // A floor sized for a 2-core CI machine with the other core busy (Jest's 5 s default fails there
+  // on tests that are merely slow); the heaviest tests set their own (test/helpers/timeouts.ts).
+  // Jest reads this from the global configuration only, not per project.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

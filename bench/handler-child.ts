@@ -6,12 +6,12 @@
  * - `warm <count>`: that many 10 KB events back to back: heap before and after, p50 and p99.
  * Prints one JSON line.
  */
-import { s3MessageStore, sdkMessageFlow } from '../lambda/aws-adapters';
-import { createAwsClients } from '../lambda/aws-clients';
+import { s3MessageStore, sdkMessageFlow } from '../lambda/aws/adapters';
+import { createAwsClients } from '../lambda/aws/clients';
+import type { Log } from '../lambda/aws/ports';
 import { readConfig } from '../lambda/config';
 import { bundledPolicy } from '../lambda/policy/bundled-policy';
-import type { Log } from '../lambda/ports';
-import { runRule } from '../lambda/run-rule';
+import { runRule } from '../lambda/rule/run-rule';
 import { loadEvent } from '../local/events';
 
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };

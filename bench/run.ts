@@ -15,7 +15,7 @@ import { App } from 'aws-cdk-lib';
 import { simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { WorkMailRewriteStack } from '../infra/workmail-rewrite-stack';
-import { startRewrite } from '../lambda/rewrite/rewrite-message';
+import { startPlannedRewrite } from '../lambda/rewrite';
 import { loadEvent } from '../local/events';
 import { sdkEnvironment } from '../local/local-services';
 import { benchMessage } from './message';
@@ -72,7 +72,7 @@ async function timed(work: () => Promise<unknown>, runs: number): Promise<number
 
 /** The streaming engine: the same change as the default policy (tag, banner). */
 async function engine(message: Buffer): Promise<void> {
-  const rewrite = startRewrite(pieces(message), {
+  const rewrite = startPlannedRewrite(pieces(message), {
     subjectTag: '[EXTERNAL]',
     banner: BANNER,
     marker: { header: 'X-Mail-Rewrite-Id', value: 'bench' },

@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRICS } from '../lambda/metrics';
+import { METRICS } from '../lambda/metric-names';
 import { acknowledgeRule } from './nag-acknowledgements';
 
 /** Alarm thresholds and where alarms go. Every field has a default. */

@@ -1,9 +1,9 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import {
-  BUCKET_NAME_PATTERN,
+  bucketNameProblem,
   MAX_KEEP_DAYS,
-  ORGANIZATION_ID_PATTERN,
+  organizationIdProblem,
 } from './workmail-rewrite-function';
 
 /** A deployment parameter (CDK context value) is missing or invalid. */
@@ -55,16 +55,14 @@ export function readParameters(node: Node): Parameters {
       `context value ${CONTEXT.organizationId} is required: run cdk deploy -c ${CONTEXT.organizationId}=m-<32 hex digits> (WorkMail console, Organization settings)`,
     );
   }
-  if (!ORGANIZATION_ID_PATTERN.test(organizationId)) {
-    throw new ParameterError(
-      `context value ${CONTEXT.organizationId} must be m- followed by 32 lower-case hex digits, got ${JSON.stringify(organizationId)}`,
-    );
+  const organizationProblem = organizationIdProblem(organizationId);
+  if (organizationProblem) {
+    throw new ParameterError(`context value ${CONTEXT.organizationId} ${organizationProblem}`);
   }
   const bucketName = text(node, CONTEXT.bucketName);
-  if (bucketName !== undefined && !BUCKET_NAME_PATTERN.test(bucketName)) {
-    throw new ParameterError(
-      `context value ${CONTEXT.bucketName} must be 3-63 characters of a-z, 0-9 and - (no dots: the Message Flow API refuses them), got ${JSON.stringify(bucketName)}`,
-    );
+  const bucketProblem = bucketName !== undefined && bucketNameProblem(bucketName);
+  if (bucketProblem) {
+    throw new ParameterError(`context value ${CONTEXT.bucketName} ${bucketProblem}`);
   }
   const retention = text(node, CONTEXT.logRetentionDays);
   if (retention !== undefined && !RETENTION_DAYS.has(Number(retention))) {

@@ -17,10 +17,10 @@ import { type AlarmOptions, RewriteOperations } from './operations';
 export const WORKMAIL_REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'] as const;
 
 /** WorkMail organization ids: `m-` and 32 lower-case hex digits. */
-export const ORGANIZATION_ID_PATTERN = /^m-[0-9a-f]{32}$/;
+const ORGANIZATION_ID_PATTERN = /^m-[0-9a-f]{32}$/;
 
 /** S3 naming rules narrowed by the Message Flow API's `^[a-z0-9][a-z0-9\-]*$` (no dots). */
-export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
 /** Longest time originals may be kept: they are copies of private mail, not an archive. */
 export const MAX_KEEP_DAYS = 365;
@@ -296,22 +296,27 @@ function allowStoring(role: iam.Role, sid: string, objects: string): void {
   );
 }
 
+/** What is wrong with an organization id, as the end of a sentence naming it; undefined if nothing. */
+export function organizationIdProblem(value: string): string | undefined {
+  return ORGANIZATION_ID_PATTERN.test(value)
+    ? undefined
+    : `must be m- followed by 32 lower-case hex digits, got ${JSON.stringify(value)}`;
+}
+
+/** What is wrong with a bucket name, as the end of a sentence naming it; undefined if nothing. */
+export function bucketNameProblem(value: string): string | undefined {
+  return BUCKET_NAME_PATTERN.test(value)
+    ? undefined
+    : `must be 3-63 characters of a-z, 0-9 and - (no dots: the Message Flow API refuses them), got ${JSON.stringify(value)}`;
+}
+
 function validateProps(props: WorkMailRewriteFunctionProps): void {
-  if (!ORGANIZATION_ID_PATTERN.test(props.organizationId)) {
-    throw new Error(
-      `organizationId must be m- followed by 32 lower-case hex digits, got ${JSON.stringify(props.organizationId)}`,
-    );
-  }
+  const organizationProblem = organizationIdProblem(props.organizationId);
+  if (organizationProblem) throw new Error(`organizationId ${organizationProblem}`);
   const { bucketName } = props;
-  if (
-    bucketName !== undefined &&
-    !Token.isUnresolved(bucketName) &&
-    !BUCKET_NAME_PATTERN.test(bucketName)
-  ) {
-    throw new Error(
-      `bucketName must be 3-63 characters of a-z, 0-9 and - (no dots: the Message Flow API refuses them), got ${JSON.stringify(bucketName)}`,
-    );
-  }
+  const bucketProblem =
+    bucketName !== undefined && !Token.isUnresolved(bucketName) && bucketNameProblem(bucketName);
+  if (bucketProblem) throw new Error(`bucketName ${bucketProblem}`);
   const days = props.keepOriginalDays;
   if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= MAX_KEEP_DAYS)) {
     throw new Error(

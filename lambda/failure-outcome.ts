@@ -1,11 +1,8 @@
 import { types } from 'node:util';
-import {
-  isServerError,
-  isThrottlingError,
-  isTransientError,
-} from '@smithy/service-error-classification';
-import { InvalidEventError, MissingMessageBodyError } from './errors';
-import { RewriteDeclinedError } from './rewrite/rewrite-declined';
+import { isTransientError } from '@smithy/service-error-classification';
+import type { ServiceError } from './aws/port-errors';
+import { OwnError } from './errors';
+import type { DeclineReason, RewriteDeclinedError } from './rewrite';
 
 /**
  * What to do when handling a message fails: throw so that WorkMail retries the invocation, or
@@ -24,89 +21,107 @@ export function errorName(error: unknown): string {
   return isError(error) ? error.name : typeof error;
 }
 
+type OwnCode =
+  | RewriteDeclinedError['code']
+  | ServiceError['code']
+  | 'invalid-event'
+  | 'out-of-time';
+
+const retry = (reason: string): FailureOutcome => ({ action: 'retry', reason });
+const deliver = (reason: string, severity: 'warn' | 'error'): FailureOutcome => ({
+  action: 'deliver-unchanged',
+  reason,
+  severity,
+});
+
+/** What each of the project's own errors means, by its code. */
+const BY_CODE: Record<OwnCode, (error: OwnError) => FailureOutcome> = {
+  // A retry may cure these (WorkMail retries until the rule timeout).
+  'message-body-missing': () => retry('message-body-missing'),
+  throttled: () => retry('throttled'),
+  'transient-error': () => retry('transient-error'),
+  // The same event or the same bytes would fail the same way again.
+  'invalid-event': () => deliver('invalid-event', 'error'),
+  // The engine declined: broken structure, a line WorkMail would refuse, too large...
+  'rewrite-declined': (error) =>
+    deliver(`declined-${(error as RewriteDeclinedError).reason}`, 'warn'),
+  'out-of-time': () => deliver('out-of-time', 'warn'),
+  // Redirected mail cannot be updated (the AWS samples deliver it as it is).
+  'message-frozen': () => deliver('message-frozen', 'warn'),
+  // The service refused the rewritten MIME; the original is still deliverable.
+  'message-rejected': () => deliver('message-rejected', 'warn'),
+  // Older than 24 hours, or not in this organization: nothing to rewrite.
+  'message-not-found': () => deliver('message-not-found', 'warn'),
+  // Bucket policy, region or owner is wrong: a deployment problem no retry cures.
+  'invalid-content-location': () => deliver('invalid-content-location', 'error'),
+  'service-failed': () => deliver('unexpected-error', 'error'),
+};
+
 /**
  * The one place that decides between retry and delivering the original. Only causes that a retry
  * can cure are retried; everything else delivers the message as it came, because a rewrite that
- * cannot happen must never stop mail.
+ * cannot happen must never stop mail. Own errors are told apart by their code; the rest (the
+ * message stream's own I/O errors) by Node's error codes.
  */
 export function classifyFailure(error: unknown): FailureOutcome {
-  // Retry: the next attempt may succeed (WorkMail retries until the rule timeout).
+  if (error instanceof OwnError) {
+    return BY_CODE[error.code as OwnCode]?.(error) ?? deliver('unexpected-error', 'error');
+  }
   if ((error as { code?: unknown } | undefined)?.code === 'ERR_STREAM_PREMATURE_CLOSE') {
-    return { action: 'retry', reason: 'stream-closed-early' };
+    return retry('stream-closed-early');
   }
-  if (error instanceof MissingMessageBodyError)
-    return { action: 'retry', reason: 'message-body-missing' };
-  if (isError(error)) {
-    const sdkError = error as Parameters<typeof isThrottlingError>[0];
-    if (isThrottlingError(sdkError)) return { action: 'retry', reason: 'throttled' };
-    if (isTransientError(sdkError) || isServerError(sdkError)) {
-      return { action: 'retry', reason: 'transient-error' };
-    }
+  if (isError(error) && isTransientError(error as Parameters<typeof isTransientError>[0])) {
+    return retry('transient-error');
   }
-  switch (errorName(error)) {
-    // The same event or the same bytes would fail the same way again.
-    case InvalidEventError.name:
-      return { action: 'deliver-unchanged', reason: 'invalid-event', severity: 'error' };
-    // The engine declined: broken structure, a line WorkMail would refuse, too large...
-    case RewriteDeclinedError.name:
-      return {
-        action: 'deliver-unchanged',
-        reason: `declined-${(error as RewriteDeclinedError).reason}`,
-        severity: 'warn',
-      };
-    // Redirected mail cannot be updated (the AWS samples deliver it as it is).
-    case 'MessageFrozen':
-      return { action: 'deliver-unchanged', reason: 'message-frozen', severity: 'warn' };
-    // The service refused the rewritten MIME; the original is still deliverable.
-    case 'MessageRejected':
-      return { action: 'deliver-unchanged', reason: 'message-rejected', severity: 'warn' };
-    // Older than 24 hours, or not in this organization: nothing to rewrite.
-    case 'ResourceNotFoundException':
-      return { action: 'deliver-unchanged', reason: 'message-not-found', severity: 'warn' };
-    // Bucket policy, region or owner is wrong: a deployment problem no retry cures.
-    case 'InvalidContentLocation':
-      return { action: 'deliver-unchanged', reason: 'invalid-content-location', severity: 'error' };
-    default:
-      return { action: 'deliver-unchanged', reason: 'unexpected-error', severity: 'error' };
-  }
+  return deliver('unexpected-error', 'error');
 }
 
-const HEADER_NAME = /\b(X-[A-Za-z0-9-]+|[A-Z][A-Za-z]*(?:-[A-Z][A-Za-z]*)*)(?=\s*:)/g;
-const KNOWN_HEADERS = new Set([
-  'bcc',
-  'cc',
-  'content-disposition',
-  'content-id',
-  'content-transfer-encoding',
-  'content-type',
-  'date',
-  'from',
-  'in-reply-to',
-  'message-id',
-  'mime-version',
-  'received',
-  'references',
-  'reply-to',
-  'return-path',
-  'sender',
-  'subject',
-  'to',
-]);
-const LINE_NUMBER = /\bline\s*(?:number\s*)?#?\s*(\d{1,7})/gi;
+const OUT_OF_TIME = deliver('out-of-time', 'warn');
 
 /**
- * The parts of a MessageRejected text that are safe to log: header names (standard ones, or
- * X- names) and line numbers. Values are dropped: they may quote addresses or the subject.
+ * What a failure means for this invocation. Once the budget ran out, the time is the cause of
+ * whatever a call failed with, unless the service said something specific (frozen, rejected...).
  */
-export function rejectionDetails(message: string): {
-  headerNames: string[];
-  lineNumbers: number[];
-} {
-  const headerNames = new Set<string>();
-  for (const [, name = ''] of message.matchAll(HEADER_NAME)) {
-    if (KNOWN_HEADERS.has(name.toLowerCase()) || /^X-/i.test(name)) headerNames.add(name);
-  }
-  const lineNumbers = new Set<number>();
-  for (const [, digits = ''] of message.matchAll(LINE_NUMBER)) lineNumbers.add(Number(digits));
-  return { headerNames: [...headerNames], lineNumbers: [...lineNumbers] };
+export function outcomeOf(error: unknown, budget: AbortSignal): FailureOutcome {
+  const outcome = classifyFailure(error);
+  if (!budget.aborted) return outcome;
+  return outcome.action === 'retry' || outcome.reason === 'unexpected-error'
+    ? OUT_OF_TIME
+    : outcome;
+}
+
+// Failures that mean "this content cannot be changed", which the policy's fallback answers.
+const CONTENT_FAILURES = new Set(['message-rejected', 'out-of-time']);
+
+/** Whether the policy's fallback (wrap, bounce) answers this failure, rather than delivery. */
+export function isContentFailure(error: unknown, outcome: FailureOutcome): boolean {
+  return (
+    (error instanceof OwnError && error.code === 'rewrite-declined') ||
+    CONTENT_FAILURES.has(outcome.reason)
+  );
+}
+
+// The wrap attaches any bytes (as base64 when they break WorkMail's rules), but an empty message
+// has nothing to attach and a large one only grows.
+const WRAP_CANNOT_HELP = new Set<DeclineReason>(['empty', 'too-large']);
+// What the repair mends (see rewrite/repair-message.ts); a refused Put may be any of its cases.
+const REPAIRABLE = new Set<DeclineReason>(['missing-final-boundary', 'line-too-long', 'bare-cr']);
+
+/** Whether repairing the original may let the rewrite through where it failed. */
+export function repairMayHelp(error: unknown, outcome: FailureOutcome): boolean {
+  if (outcome.reason === 'message-rejected') return true;
+  return (
+    error instanceof OwnError &&
+    error.code === 'rewrite-declined' &&
+    REPAIRABLE.has((error as RewriteDeclinedError).reason)
+  );
+}
+
+/** Whether wrapping the original whole may succeed where the rewrite failed. */
+export function wrapMayHelp(error: unknown): boolean {
+  return !(
+    error instanceof OwnError &&
+    error.code === 'rewrite-declined' &&
+    WRAP_CANNOT_HELP.has((error as RewriteDeclinedError).reason)
+  );
 }

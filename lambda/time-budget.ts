@@ -1,3 +1,5 @@
+import { OwnError } from './errors';
+
 /** WorkMail waits this long for a synchronous rule's answer, cold start included. */
 export const WORKMAIL_ANSWER_LIMIT_MS = 15_000;
 /** Kept for a cold start, which WorkMail counts but the handler's own clock does not see. */
@@ -17,8 +19,9 @@ export interface TimeBudget {
 }
 
 /** The budget ran out; the policy's fallback answers instead. */
-export class OutOfTimeError extends Error {
+export class OutOfTimeError extends OwnError {
   override name = 'OutOfTimeError';
+  readonly code = 'out-of-time';
 }
 
 /**

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import type { RuleOutcome, RuleResult } from '../lambda/run-rule';
+import type { RuleOutcome, RuleResult } from '../lambda/rule/run-rule';
 import type { WorkMailSyncResponse } from '../lambda/workmail';
 import type { DeployedFunction } from './deployed-function';
 
@@ -8,7 +8,7 @@ type Reply = { response: WorkMailSyncResponse } | { error: { name: string; messa
 
 /**
  * Invokes the deployable bundle in a child Node.js process with exactly `environment` (the stack's
- * variables, resolved, plus what Lambda itself sets). Its log lines are passed through to stdout;
+ * variables, resolved, plus what Lambda itself sets). Its log lines are passed through as they are;
  * the result is read from its answer and its last log line, as an operator would read them.
  */
 export async function invokeBundle(
@@ -20,13 +20,20 @@ export async function invokeBundle(
   const child = fork(join(__dirname, 'bundle-runner.cjs'), [deployed.bundlePath], {
     env: environment,
     execArgv: [],
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  const closed = new Promise((resolve) => child.once('close', resolve));
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    process.stdout.write(chunk);
-  });
+  // Powertools writes WARN and ERROR lines to stderr: a failure's outcome is logged there.
+  for (const [from, to] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ] as const) {
+    from?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      to.write(chunk);
+    });
+  }
   const reply = await new Promise<Reply>((resolve, reject) => {
     child.once('message', (message) => resolve(message as Reply));
     child.once('exit', (code) =>
@@ -34,9 +41,8 @@ export async function invokeBundle(
     );
     child.send({ event, remainingMs });
   });
-  await new Promise((resolve) =>
-    child.exitCode === null ? child.once('exit', resolve) : resolve(0),
-  );
+  // 'close', not 'exit': the last log lines may still be in the pipe when the process exits.
+  await closed;
   if ('error' in reply) return thrownResult(reply.error.name);
   const logged = lastOutcomeLine(output);
   if (!logged) throw new Error('the bundle answered but logged no outcome');

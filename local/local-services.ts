@@ -1,4 +1,4 @@
-import { type AwsClients, type ClientOverrides, createAwsClients } from '../lambda/aws-clients';
+import { type AwsClients, type ClientOverrides, createAwsClients } from '../lambda/aws/clients';
 import { MessageFlowEmulator } from './message-flow-emulator';
 import type { ContentRules } from './put-content-rules';
 import { S3FaultProxy } from './s3-fault-proxy';

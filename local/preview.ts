@@ -1,5 +1,5 @@
 import { simpleParser } from 'mailparser';
-import { escapeHtml } from '../lambda/html-escape';
+import { escapeHtml } from '../lambda/rewrite';
 import type { HeaderChange } from './message-diff';
 
 /**

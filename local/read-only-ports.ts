@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import type { MessageFlow, MessageStore, StoredObject } from '../lambda/ports';
+import type { MessageFlow, MessageStore, StoredObject } from '../lambda/aws/ports';
 
 /**
  * Ports for replay against real AWS that change nothing there: the real Get (each message read

@@ -10,11 +10,9 @@
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { bundledPolicy, POLICY_PATH } from '../lambda/policy/bundled-policy';
-import type { Decision } from '../lambda/policy/decide';
 import { PolicyError } from '../lambda/policy/load-policy';
-import { policyPlan } from '../lambda/policy/plan';
-import { RewriteDeclinedError } from '../lambda/rewrite/rewrite-declined';
-import { startRewrite } from '../lambda/rewrite/rewrite-message';
+import { headDecision } from '../lambda/policy/plan';
+import { RewriteDeclinedError, startRewrite } from '../lambda/rewrite';
 import type { FlowDirection, WorkMailRunLambdaEvent } from '../lambda/workmail';
 import { readPolicyFile, UsageError } from './policy-file';
 
@@ -47,13 +45,15 @@ async function main(argv: string[]): Promise<void> {
     flowDirection: direction as FlowDirection,
     truncated: false,
   };
-  let decision: Decision | undefined;
   const rewrite = startRewrite(process.stdin, {
     marker: { header: policy.markerHeader, value: event.invocationId },
-    plan: policyPlan(policy, event, undefined, (d) => {
-      decision = d;
-    }),
   });
+  const decision = await rewrite.head.then(
+    (head) => headDecision(policy, event, head.headers, undefined),
+    // The same failure comes out of `done`, below.
+    () => undefined,
+  );
+  if (decision) rewrite.apply(decision.content);
   await pipeline(rewrite.output, process.stdout);
   const report = await rewrite.done;
   const changed = report.parts

@@ -1,4 +1,4 @@
-import type { ContentPlan, TopHeaders } from '../rewrite/rewrite-rules';
+import type { TopHeaders } from '../rewrite';
 import type { WorkMailRunLambdaEvent } from '../workmail';
 import { changesContent, type Decision, decide, templateValues } from './decide';
 import { fromAddress, type MessageFacts } from './evaluate';
@@ -14,13 +14,22 @@ export function eventFacts(event: WorkMailRunLambdaEvent): Omit<MessageFacts, 'm
 }
 
 /**
+ * What a message whose headers could not be read proves: nothing. No header holds, no subject
+ * contains anything, no DMARC result vouches for the sender, so inbound mail is judged from
+ * outside and no exemption applies.
+ */
+const UNREADABLE: NonNullable<MessageFacts['message']> = { subject: '', header: () => [] };
+
+/**
  * The decision when the message's headers could not be read (broken, empty, gone, out of time):
- * the rules that the envelope alone proves, so that a sender the policy bounces or drops is not
- * let through by a message too broken to read. Its fallback holds only when those rules change
- * the content; otherwise the original goes out as it came.
+ * the envelope decides, and the headers prove nothing (UNREADABLE), so that a sender the policy
+ * bounces or drops is not let through by a message too broken to read, and the warning on mail
+ * from outside fails closed. Its fallback holds only when those rules change the content;
+ * otherwise the original goes out as it came.
  */
 export function envelopeDecision(policy: Policy, event: WorkMailRunLambdaEvent): Decision {
-  const decision = decide(policy, event, eventFacts(event), templateValues(event, undefined));
+  const facts = { ...eventFacts(event), message: UNREADABLE };
+  const decision = decide(policy, event, facts, templateValues(event, undefined));
   return changesContent(decision.content) ? decision : { ...decision, fallback: 'deliver' };
 }
 
@@ -40,26 +49,17 @@ function factsOf(
   };
 }
 
-/**
- * The engine's `plan` for one message: once its top-level headers are read, the policy decides
- * (handed to `decided`, for the answer), and the decision's content (or, for an audit run, what
- * `pick` takes from it) is what the engine changes.
- */
-export function policyPlan(
+/** The policy's decision on a message whose top-level headers were read. */
+export function headDecision(
   policy: Policy,
   event: WorkMailRunLambdaEvent,
+  headers: TopHeaders,
   size: number | undefined,
-  decided: (decision: Decision) => void,
-  pick: (decision: Decision) => ContentPlan = (decision) => decision.content,
-): (headers: TopHeaders) => ContentPlan {
-  return (headers) => {
-    const decision = decide(
-      policy,
-      event,
-      factsOf(event, headers, size),
-      templateValues(event, headers.get('date')[0]),
-    );
-    decided(decision);
-    return pick(decision);
-  };
+): Decision {
+  return decide(
+    policy,
+    event,
+    factsOf(event, headers, size),
+    templateValues(event, headers.get('date')[0]),
+  );
 }

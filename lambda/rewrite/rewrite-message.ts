@@ -2,17 +2,29 @@ import { PassThrough, type Readable, Transform, type TransformCallback } from 'n
 import { pipeline } from 'node:stream/promises';
 import { Joiner, Splitter } from '@zone-eu/mailsplit';
 import { RewriteDeclinedError } from './rewrite-declined';
-import type { RewriteReport, RewriteRules } from './rewrite-rules';
+import type {
+  ContentPlan,
+  MessageHead,
+  PlannedRewrite,
+  RewriteOptions,
+  RewriteReport,
+} from './rewrite-rules';
 import { RewriteStage } from './rewrite-stage';
 import { CrlfNormalizer, OutputLimits } from './stream-guards';
 
 /** WorkMail's largest MIME message (admin guide, quotas). */
 export const DEFAULT_MAX_OUTPUT_BYTES = 40 * 1024 * 1024;
 
-/** A rewrite in progress: the output streams while the input is still arriving. */
+/**
+ * A rewrite in progress: the output streams while the input is still arriving. Data flows one
+ * way: the engine reads the head, the caller decides a plan on it and applies it, the engine
+ * rewrites the rest. Nothing goes past the head until the plan is applied.
+ */
 export interface MessageRewrite {
   /** Settles once the top-level header block has been read. */
-  readonly head: Promise<{ alreadyRewritten: boolean }>;
+  readonly head: Promise<MessageHead>;
+  /** What to change; call once, before or after the head is read. */
+  apply(plan: ContentPlan): void;
   /** The rewritten message; consume it, or call `cancel`. */
   readonly output: Readable;
   /** Settles when the whole message has gone through; rejects with the first error. */
@@ -34,10 +46,10 @@ class ByteCounter extends Transform {
  * Errors of `source` or `output` come out as they are (an I/O failure may be retried); a message
  * the engine will not rewrite fails with RewriteDeclinedError (the same bytes fail again).
  */
-export function startRewrite(source: Readable, rules: RewriteRules): MessageRewrite {
-  let settleHead!: (head: { alreadyRewritten: boolean }) => void;
+export function startRewrite(source: Readable, options: RewriteOptions): MessageRewrite {
+  let settleHead!: (head: MessageHead) => void;
   let failHead!: (error: unknown) => void;
-  const head = new Promise<{ alreadyRewritten: boolean }>((resolve, reject) => {
+  const head = new Promise<MessageHead>((resolve, reject) => {
     settleHead = resolve;
     failHead = reject;
   });
@@ -47,9 +59,9 @@ export function startRewrite(source: Readable, rules: RewriteRules): MessageRewr
   const counterIn = new ByteCounter();
   const normalizer = new CrlfNormalizer();
   const splitter = new Splitter({ ignoreEmbedded: true });
-  const stage = new RewriteStage(rules, settleHead, () => counterIn.bytes);
+  const stage = new RewriteStage(options, settleHead, () => counterIn.bytes);
   const joiner = new Joiner();
-  const limits = new OutputLimits(rules.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
+  const limits = new OutputLimits(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
   const output = new PassThrough();
   // The first stream to fail is the origin; pipeline then destroys the others with that error.
   let origin: 'io' | 'engine' | undefined;
@@ -94,10 +106,18 @@ export function startRewrite(source: Readable, rules: RewriteRules): MessageRewr
   );
   return {
     head,
+    apply: (plan) => stage.apply(plan),
     output,
     done,
     cancel: () => output.destroy(new Error('rewrite cancelled')),
   };
+}
+
+/** A rewrite with its plan fixed in advance. */
+export function startPlannedRewrite(source: Readable, planned: PlannedRewrite): MessageRewrite {
+  const rewrite = startRewrite(source, planned);
+  rewrite.apply(planned);
+  return rewrite;
 }
 
 function errorText(error: unknown): string {

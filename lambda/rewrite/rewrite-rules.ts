@@ -52,13 +52,15 @@ export interface TopHeaders {
   subject(): string;
 }
 
-/** What the engine changes in a message. Every field is optional except the marker. */
-export interface RewriteRules extends ContentPlan {
-  /**
-   * Decides what to change once the top-level headers are read, in place of the fields above
-   * (conditions on the sender or the subject need the message itself).
-   */
-  plan?: (headers: TopHeaders) => ContentPlan;
+/** The message's head, as the engine read it: what a plan is decided on. */
+export interface MessageHead {
+  /** The message already carries this run's marker: it is this engine's own output. */
+  alreadyRewritten: boolean;
+  headers: TopHeaders;
+}
+
+/** How the engine runs, whatever the plan: the marker and the limits. */
+export interface RewriteOptions {
   /**
    * Header that marks the message as rewritten, e.g. `X-Mail-Rewrite-Id: <invocation id>`.
    * A message that already carries it with this exact value is this engine's own output and is
@@ -72,6 +74,9 @@ export interface RewriteRules extends ContentPlan {
   /** Largest output the engine produces (WorkMail takes 40 MB); larger is declined. */
   maxOutputBytes?: number;
 }
+
+/** A rewrite whose plan is known before the message is read (tools, tests, the benchmark). */
+export type PlannedRewrite = RewriteOptions & ContentPlan;
 
 /** What happened to one MIME part that the engine selected as displayed body. */
 export interface PartReport {

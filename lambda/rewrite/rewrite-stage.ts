@@ -2,17 +2,17 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Headers, MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
 import { BodySelector } from './body-selection';
 import { isCalendarReply } from './calendar-reply';
-import { cleanSubjectLine } from './clean-reply';
 import { markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type {
   ContentPlan,
+  MessageHead,
   PartReport,
+  RewriteOptions,
   RewriteReport,
-  RewriteRules,
   TopHeaders,
 } from './rewrite-rules';
-import { displayText, newSubjectLine, tagSubjectLine } from './subject-tag';
+import { displayText, newSubjectLine, tagSubjectLine, untagSubjectLine } from './subject';
 
 import libmime = require('libmime');
 
@@ -65,9 +65,13 @@ function headerValue(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : libmime.encodeWords(value, 'Q', 52);
 }
 
+/** A copy of the header block as read: the edits that follow do not show through. */
 function topHeadersOf(headers: Headers): TopHeaders {
+  const lines = headers.getList().map(({ key, line }) => ({ key, line }));
   const values = (name: string) =>
-    headers.get(name).map((line) => displayText(line.slice(line.indexOf(':') + 1)).trim());
+    lines
+      .filter(({ key }) => key === name.toLowerCase())
+      .map(({ line }) => displayText(line.slice(line.indexOf(':') + 1)).trim());
   return { get: values, subject: () => values('subject')[0] ?? '' };
 }
 
@@ -105,7 +109,11 @@ export class RewriteStage extends Transform {
   private readonly footerGiven = new WeakSet<object>();
   private readonly maxPartBytes: number;
   private readonly maxHeldBytes: number;
-  private content: ContentPlan;
+  private content: ContentPlan = {};
+  /** Set once the caller's plan arrived (`apply`); the root waits for it. */
+  private planned = false;
+  /** The root node's processing, waiting for the plan. */
+  private waitingForPlan: (() => void) | undefined;
   private collecting: Fragment | undefined;
   private held: Fragment | undefined;
   private queue: SplitterChunk[] = [];
@@ -117,17 +125,40 @@ export class RewriteStage extends Transform {
   private lookahead: Lookahead | undefined;
 
   constructor(
-    private readonly rules: RewriteRules,
-    private readonly onHead: (head: { alreadyRewritten: boolean }) => void,
+    private readonly options: RewriteOptions,
+    private readonly onHead: (head: MessageHead) => void,
     private readonly bytesRead: () => number,
   ) {
     super({ objectMode: true });
-    this.maxPartBytes = rules.maxRewritePartBytes ?? DEFAULT_MAX_REWRITE_PART_BYTES;
-    this.maxHeldBytes = rules.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
-    this.content = rules;
+    this.maxPartBytes = options.maxRewritePartBytes ?? DEFAULT_MAX_REWRITE_PART_BYTES;
+    this.maxHeldBytes = options.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
+  }
+
+  /** The plan for this message; the stage goes on past the head once it has it. Call once. */
+  apply(plan: ContentPlan) {
+    if (this.planned) throw new Error('a rewrite takes one plan');
+    this.content = plan;
+    this.planned = true;
+    const waiting = this.waitingForPlan;
+    this.waitingForPlan = undefined;
+    waiting?.();
   }
 
   override _transform(chunk: SplitterChunk, _encoding: BufferEncoding, done: TransformCallback) {
+    if (chunk.type === 'node' && chunk.root) {
+      // The head goes out first; the rest waits for the plan decided on it (none for our own
+      // output, which passes unchanged).
+      const alreadyRewritten = this.carriesOwnMarker(chunk.headers as Headers);
+      this.onHead({ alreadyRewritten, headers: topHeadersOf(chunk.headers as Headers) });
+      if (!this.planned && !alreadyRewritten) {
+        this.waitingForPlan = () => this.process(chunk, done);
+        return;
+      }
+    }
+    this.process(chunk, done);
+  }
+
+  private process(chunk: SplitterChunk, done: TransformCallback) {
     try {
       this.accept(chunk);
       done();
@@ -257,13 +288,10 @@ export class RewriteStage extends Transform {
 
   private handleRoot(node: MimeNode) {
     const headers = node.headers as Headers;
-    // Planned even for this run's own output: the caller's answer depends on the plan too.
-    if (this.rules.plan) this.content = this.rules.plan(topHeadersOf(headers));
-    const { header, value } = this.rules.marker;
-    const markers = headers.get(header).map((line) => line.slice(line.indexOf(':') + 1).trim());
+    const { header, value } = this.options.marker;
+    const markers = this.markers(headers);
     if (markers.includes(value)) {
       this.report.alreadyRewritten = true;
-      this.onHead({ alreadyRewritten: true });
       return;
     }
     this.report.foreignMarkerRemoved = markers.length > 0;
@@ -281,14 +309,23 @@ export class RewriteStage extends Transform {
       this.report.headersSet.push(name);
     }
     setHeader(headers, header, value);
-    this.onHead({ alreadyRewritten: false });
+  }
+
+  private markers(headers: Headers): string[] {
+    return headers
+      .get(this.options.marker.header)
+      .map((line) => line.slice(line.indexOf(':') + 1).trim());
+  }
+
+  private carriesOwnMarker(headers: Headers): boolean {
+    return this.markers(headers).includes(this.options.marker.value);
   }
 
   private tagSubject(headers: Headers) {
     const subject = headers.getList().find((line) => line.key === 'subject');
     const cleaned =
       subject && this.content.cleanReplies
-        ? cleanSubjectLine(subject.line, this.content.cleanReplies.subjectTags)
+        ? untagSubjectLine(subject.line, this.content.cleanReplies.subjectTags)
         : undefined;
     if (subject && cleaned !== undefined) {
       subject.line = cleaned;
@@ -472,7 +509,7 @@ export class RewriteStage extends Transform {
   }
 
   private marks(): Marks {
-    this.token ??= markToken(this.rules.marker.value);
+    this.token ??= markToken(this.options.marker.value);
     const ownBanners = this.content.cleanReplies?.banners;
     return {
       token: this.token,

@@ -1,6 +1,8 @@
 import iconv = require('iconv-lite');
 
-import { cleanHtml, cleanText, type OwnBanner } from './clean-reply';
+import type { OwnBanner } from './clean-reply';
+import { cleanHtml } from './clean-reply-html';
+import { cleanText } from './clean-reply-text';
 import { findBannerAt, findFooterAt, MAX_BYTES_BEFORE_BODY, withMetaCharset } from './html-anchors';
 import { htmlMarkOpening, neutraliseForeignMarks } from './html-marks';
 import { lineEndingOf } from './line-ending';

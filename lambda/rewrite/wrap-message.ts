@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Headers } from '@zone-eu/mailsplit';
+import { escapeHtml } from './html-escape';
 
 import libqp = require('libqp');
 
@@ -10,7 +11,7 @@ import { htmlMarkOpening, markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type { BodyText } from './rewrite-rules';
 import { CrlfNormalizer, MAX_LINE_OCTETS, OutputLimits } from './stream-guards';
-import { newSubjectLine, tagSubjectLine } from './subject-tag';
+import { newSubjectLine, tagSubjectLine } from './subject';
 
 /**
  * How the original is attached. `message`: as `message/rfc822`, byte for byte, which readers open
@@ -214,9 +215,7 @@ function qp(text: string): string {
 
 function coverParts(note: BodyText, boundary: string, token: string): string[] {
   const text = note.text ?? (note.html ?? '').replace(/<[^>]*>/g, '');
-  const html =
-    note.html ??
-    text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] ?? c);
+  const html = note.html ?? escapeHtml(text);
   const part = (type: string, body: string) => [
     `--${boundary}`,
     `Content-Type: ${type}; charset=utf-8`,

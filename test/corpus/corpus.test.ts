@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
-import type { RewriteReport, RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import type { PlannedRewrite, RewriteReport } from '../../lambda/rewrite/rewrite-rules';
 import { rewriteBuffer } from '../helpers/mime';
 import {
   allParts,
@@ -29,7 +29,7 @@ const SOURCES = [
 ];
 const BANNER = 'EXTERNAL SENDER: check before you click.';
 const FOOTER = 'Sent from outside the organization.';
-const RULES: RewriteRules = {
+const RULES: PlannedRewrite = {
   subjectTag: '[EXTERNAL]',
   banner: { text: BANNER, html: `<p>${BANNER}</p>` },
   footer: { text: FOOTER, html: `<p>${FOOTER}</p>` },

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { startRewrite } from '../../lambda/rewrite/rewrite-message';
-import type { RewriteReport, RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import { startPlannedRewrite } from '../../lambda/rewrite/rewrite-message';
+import type { PlannedRewrite, RewriteReport } from '../../lambda/rewrite/rewrite-rules';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
 
@@ -19,10 +19,10 @@ export function chunked(data: Buffer, size = 64 * 1024): Readable {
 
 export async function rewriteBuffer(
   input: Buffer,
-  rules: RewriteRules,
+  rules: PlannedRewrite,
   chunkSize?: number,
 ): Promise<{ output: Buffer; report: RewriteReport }> {
-  const run = startRewrite(chunked(input, chunkSize), rules);
+  const run = startPlannedRewrite(chunked(input, chunkSize), rules);
   const parts: Buffer[] = [];
   run.output.on('data', (chunk: Buffer) => parts.push(chunk));
   const report = await run.done;

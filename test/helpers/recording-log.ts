@@ -1,4 +1,4 @@
-import type { Log } from '../../lambda/ports';
+import type { Log } from '../../lambda/aws/ports';
 
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';

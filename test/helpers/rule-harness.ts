@@ -1,11 +1,11 @@
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { s3MessageStore, sdkMessageFlow } from '../../lambda/aws-adapters';
+import { s3MessageStore, sdkMessageFlow } from '../../lambda/aws/adapters';
+import type { MessageStore } from '../../lambda/aws/ports';
 import { type Config, readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
 import type { InvocationMeasure } from '../../lambda/metrics';
 import type { Policy } from '../../lambda/policy/schema';
-import type { MessageStore } from '../../lambda/ports';
-import { type RuleDeps, type RuleResult, runRule } from '../../lambda/run-rule';
+import { type RuleDeps, type RuleResult, runRule } from '../../lambda/rule/run-rule';
 import { type LocalServices, startLocalServices } from '../../local/local-services';
 import type { ContentRules } from '../../local/put-content-rules';
 import { testPolicy } from './policies';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,48 @@ describe('the function bundle', () => {
         });
         expect(summary(fromBundle.stdout).actions).toEqual(summary(fromSources.stdout).actions);
         expect(bundled.equals(readFileSync(join(out, `${INBOUND_ID}.rewritten.eml`)))).toBe(true);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+    CHILD_PROCESS_TIMEOUT,
+  );
+
+  // Own errors are classified by type and code: the minified bundle renames their classes.
+  it.each([
+    [
+      'a message with no closing boundary',
+      ['--message', 'UNCLOSED'],
+      'declined-missing-final-boundary',
+    ],
+    ['a Put the service refuses', ['--simulate', 'rejected'], 'message-rejected'],
+    ['a Get that stays throttled', ['--simulate', 'throttled'], 'ThrottlingException'],
+  ])(
+    'ends %s with the same outcome and reason as the sources',
+    async (_case, args, reason) => {
+      const out = mkdtempSync(join(tmpdir(), 'bundle-failure-'));
+      try {
+        const unclosed = join(out, 'unclosed.eml');
+        writeFileSync(
+          unclosed,
+          'From: a@example.com\r\nSubject: cut\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n',
+        );
+        const withMessage = args.map((arg) => (arg === 'UNCLOSED' ? unclosed : arg));
+        const outcome = (stdout: string) =>
+          JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}').outcome;
+        const fromBundle = await replay(
+          '--bundle',
+          assembly.directory,
+          '--json',
+          '--out',
+          out,
+          ...withMessage,
+        );
+        const fromSources = await replay('--json', '--out', out, ...withMessage);
+
+        expect(fromBundle.code).toBe(0);
+        expect(outcome(fromBundle.stdout).reason).toContain(reason);
+        expect(outcome(fromBundle.stdout)).toEqual(outcome(fromSources.stdout));
       } finally {
         rmSync(out, { recursive: true, force: true });
       }

@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { WorkMailRewriteFunction } from '../../infra/workmail-rewrite-function';
-import { METRICS } from '../../lambda/metrics';
+import { METRICS } from '../../lambda/metric-names';
 import { ORG_ID, synthStack } from '../helpers/synth';
 
 const REGION = 'eu-west-1';

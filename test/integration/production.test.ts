@@ -2,33 +2,33 @@ import { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { ENV } from '../../lambda/env-names';
 import { productionRule } from '../../lambda/production';
-import type { RuleDeps } from '../../lambda/run-rule';
-import { type LocalServices, sdkEnvironment, startLocalServices } from '../../local/local-services';
+import type { RuleDeps } from '../../lambda/rule/run-rule';
+import { type LocalServices, startLocalServices } from '../../local/local-services';
 import { testPolicy } from '../helpers/policies';
 
 const ORIGINALS = 'workmail-originals-local';
 
 describe('productionRule', () => {
   let services: LocalServices;
-  const saved = { ...process.env };
 
   beforeAll(async () => {
     services = await startLocalServices();
     await services.clients.s3.send(new CreateBucketCommand({ Bucket: ORIGINALS }));
-    // The production wiring builds its own clients, which read their endpoints from here.
-    Object.assign(process.env, sdkEnvironment(services.overrides));
   });
 
   afterAll(async () => {
-    process.env = saved;
     await services.close();
   });
 
   function depsFor(env: NodeJS.ProcessEnv): RuleDeps {
     let captured: RuleDeps | undefined;
-    productionRule({ [ENV.bucket]: services.bucket, ...env }, testPolicy(), (deps) => {
-      captured = deps;
-      return deps;
+    productionRule({ [ENV.bucket]: services.bucket, ...env }, testPolicy(), {
+      // The production wiring builds its own clients, pointed at the local services.
+      clients: services.overrides,
+      adapt: (deps) => {
+        captured = deps;
+        return deps;
+      },
     });
     if (!captured) throw new Error('productionRule did not build its deps');
     return captured;

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { sdkEnvironment, startLocalServices } from '../../local/local-services';
 import { topHeader } from '../helpers/mime';
-import { ROOT, replay, replayWithEnv } from '../helpers/replay-cli';
+import { ROOT, replay, replayCli, replayWithEnv } from '../helpers/replay-cli';
 import { CHILD_PROCESS_TIMEOUT } from '../helpers/timeouts';
 
-// Every test here starts tsx or the emulator in a child process.
+// Replay runs in this process, but for the two command-line runs; each starts the local services.
 jest.setTimeout(CHILD_PROCESS_TIMEOUT);
 
 const INBOUND_ID = '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5d';
@@ -23,8 +23,8 @@ describe('npm run replay', () => {
     rmSync(out, { recursive: true, force: true });
   });
 
-  it('replays the saved inbound event through the real handler and writes both messages', async () => {
-    const { code, stdout } = await replay('--out', out);
+  it('replays the saved inbound event through the real handler and writes both messages (the command)', async () => {
+    const { code, stdout } = await replayCli('--out', out);
 
     expect(code).toBe(0);
     expect(stdout).toContain('Actions:\n  DEFAULT for all recipients');

@@ -1,6 +1,6 @@
 import { ENV } from '../../lambda/env-names';
-import { deliverToAll } from '../../lambda/run-rule';
 import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
+import { DELIVER_TO_ALL } from '../../lambda/workmail';
 import { loadEvent } from '../../local/events';
 import { SERVICE_UNAVAILABLE, THROTTLING } from '../../local/message-flow-emulator';
 import { leafParts, readFixture, topHeader } from '../helpers/mime';
@@ -73,7 +73,7 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
     const retry = await harness.run(eventFor('msg-1'));
 
     expect(retry.outcome).toBe('already-rewritten');
-    expect(retry.response).toEqual(deliverToAll());
+    expect(retry.response).toEqual(DELIVER_TO_ALL);
     expect(harness.services.emulator.updates).toHaveLength(1);
     expect(harness.services.emulator.message('msg-1')?.equals(afterFirst ?? Buffer.alloc(0))).toBe(
       true,
@@ -139,7 +139,7 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
 
     const result = await harness.run(outbound);
 
-    expect(result).toMatchObject({ outcome: 'no-rule-applies', response: deliverToAll() });
+    expect(result).toMatchObject({ outcome: 'no-rule-applies', response: DELIVER_TO_ALL });
     expect(harness.log.entries.at(-1)?.attributes).toMatchObject({ flowDirection: 'OUTBOUND' });
   });
 
@@ -205,7 +205,7 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
       const result = await harness.run(eventFor('msg-1'));
 
       expect(result).toMatchObject({ outcome: 'delivered-unchanged-after-failure', reason });
-      expect(result.response).toEqual(deliverToAll());
+      expect(result.response).toEqual(DELIVER_TO_ALL);
       expect(emulator.message('msg-1')?.equals(original)).toBe(true);
       expect(harness.log.entries.at(-1)?.attributes).toMatchObject({ errorName: error, reason });
     });

@@ -1,19 +1,21 @@
 import { PassThrough } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { WorkMailMessageFlowClient } from '@aws-sdk/client-workmailmessageflow';
-import { s3MessageStore, sdkMessageFlow } from '../../lambda/aws-adapters';
-import { MissingMessageBodyError } from '../../lambda/errors';
+import { s3MessageStore, sdkMessageFlow } from '../../lambda/aws/adapters';
+import { ServiceError } from '../../lambda/aws/port-errors';
 import { OutOfTimeError } from '../../lambda/time-budget';
 
 describe('sdkMessageFlow', () => {
-  it('fails with MissingMessageBodyError when the Get output has no body', async () => {
+  it('fails with a retryable message-body-missing error when the Get output has no body', async () => {
     // No real server can make the SDK return no stream at all, so a stand-in client answers.
     const client = {
       send: async () => ({ $metadata: {} }),
     } as unknown as WorkMailMessageFlowClient;
-    await expect(sdkMessageFlow(client).getRawMessage('msg-1')).rejects.toThrow(
-      MissingMessageBodyError,
-    );
+    const failure = await sdkMessageFlow(client)
+      .getRawMessage('msg-1')
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ServiceError);
+    expect(failure).toMatchObject({ code: 'message-body-missing' });
   });
 });
 

@@ -1,12 +1,10 @@
 import libmime = require('libmime');
 
-import {
-  cleanHtml,
-  cleanSubjectLine,
-  cleanText,
-  type OwnBanner,
-} from '../../lambda/rewrite/clean-reply';
-import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import type { OwnBanner } from '../../lambda/rewrite/clean-reply';
+import { cleanHtml } from '../../lambda/rewrite/clean-reply-html';
+import { cleanText } from '../../lambda/rewrite/clean-reply-text';
+import type { PlannedRewrite } from '../../lambda/rewrite/rewrite-rules';
+import { untagSubjectLine } from '../../lambda/rewrite/subject';
 import { part, TOP, withTopHeaders } from '../helpers/build-mime';
 import { rewriteBuffer } from '../helpers/mime';
 import {
@@ -62,11 +60,11 @@ describe.each([
   });
 });
 
-describe('cleanSubjectLine over replies and forwards', () => {
+describe('untagSubjectLine over replies and forwards', () => {
   it.each(
     REPLY_FIXTURES.map((fixture) => ({ name: `${fixture.client}, ${fixture.kind}`, ...fixture })),
   )('takes the tag out of the subject of $name', ({ subject }) => {
-    expect(cleanSubjectLine(subject.line, OWN_TAGS)).toBe(subject.cleaned);
+    expect(untagSubjectLine(subject.line, OWN_TAGS)).toBe(subject.cleaned);
   });
 });
 
@@ -219,7 +217,7 @@ describe('cleanText', () => {
   });
 });
 
-describe('cleanSubjectLine', () => {
+describe('untagSubjectLine', () => {
   const word = (text: string, encoding: 'B' | 'Q') => libmime.encodeWord(text, encoding);
   const shown = (line: string | undefined) =>
     libmime.decodeWords((line ?? '').slice('Subject:'.length).replace(/\r\n(?=[ \t])/g, ''));
@@ -242,7 +240,7 @@ describe('cleanSubjectLine', () => {
       'Subject: AW: =?utf-8?Q?Gr=C3=BC=C3=9Fe?=',
     ],
   ])('cleans %j', (line, cleaned) => {
-    expect(cleanSubjectLine(line, OWN_TAGS)).toBe(cleaned);
+    expect(untagSubjectLine(line, OWN_TAGS)).toBe(cleaned);
   });
 
   it.each([
@@ -255,13 +253,13 @@ describe('cleanSubjectLine', () => {
     ['an encoded tag further in', `Subject: ${word('Notiz [EXTERNAL] Grüße', 'Q')}`],
     ['no colon', 'Subject [EXTERNAL] x'],
   ])('leaves %s alone', (_case, line) => {
-    expect(cleanSubjectLine(line, OWN_TAGS)).toBeUndefined();
+    expect(untagSubjectLine(line, OWN_TAGS)).toBeUndefined();
   });
 
   it('decodes and re-encodes an encoded word that holds the tag (Outlook, Latin-1)', () => {
     const line = 'Subject: =?iso-8859-1?Q?AW:_[EXTERNAL]_Quartalszahlen_f=FCr_Q3?=';
 
-    const cleaned = cleanSubjectLine(line, OWN_TAGS);
+    const cleaned = untagSubjectLine(line, OWN_TAGS);
 
     expect(cleaned).toMatch(/^Subject: =\?UTF-8\?Q\?/);
     expect(shown(cleaned)).toBe(' AW: Quartalszahlen für Q3');
@@ -271,7 +269,7 @@ describe('cleanSubjectLine', () => {
     const rest = word(' und Q4', 'B');
     const line = `Subject: Re: ${word('[EXTERNAL] Quartalszahlen für Q3', 'B')}\r\n ${rest}`;
 
-    const cleaned = cleanSubjectLine(line, OWN_TAGS);
+    const cleaned = untagSubjectLine(line, OWN_TAGS);
 
     expect(cleaned).toMatch(/^Subject: Re: =\?UTF-8\?B\?/);
     expect(cleaned?.endsWith(`\r\n ${rest}`)).toBe(true);
@@ -282,13 +280,13 @@ describe('cleanSubjectLine', () => {
     const rest = word('Grüße', 'B');
     const line = `Subject: ${libmime.encodeWord('[外部] ', 'Q')} ${rest}`;
 
-    expect(cleanSubjectLine(line, ['[外部]'])).toBe(`Subject: ${rest}`);
+    expect(untagSubjectLine(line, ['[外部]'])).toBe(`Subject: ${rest}`);
   });
 
   it('keeps raw 8-bit text byte for byte', () => {
     const raw = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
 
-    expect(cleanSubjectLine(raw('Subject: AW: [外部] Grüße'), ['[外部]'])).toBe(
+    expect(untagSubjectLine(raw('Subject: AW: [外部] Grüße'), ['[外部]'])).toBe(
       raw('Subject: AW: Grüße'),
     );
   });
@@ -296,16 +294,16 @@ describe('cleanSubjectLine', () => {
   it('matches a placeholder in the tag against any one-line value', () => {
     const tags = ['[EXT {{sender}}]'];
 
-    expect(cleanSubjectLine('Subject: RE: [EXT a@b.example] Hi', tags)).toBe('Subject: RE: Hi');
+    expect(untagSubjectLine('Subject: RE: [EXT a@b.example] Hi', tags)).toBe('Subject: RE: Hi');
   });
 
   it('ignores an empty tag', () => {
-    expect(cleanSubjectLine('Subject: RE: Hi', ['', ' '])).toBeUndefined();
+    expect(untagSubjectLine('Subject: RE: Hi', ['', ' '])).toBeUndefined();
   });
 });
 
 describe('clean replies in the engine, on bytes its charset cannot give back', () => {
-  const rules = (): RewriteRules => ({
+  const rules = (): PlannedRewrite => ({
     marker: { header: 'X-Mail-Rewrite-Id', value: 'run-1' },
     cleanReplies: { subjectTags: OWN_TAGS, banners: OWN_BANNERS },
   });

@@ -5,7 +5,7 @@ import iconv = require('iconv-lite');
 
 import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
-import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import type { PlannedRewrite } from '../../lambda/rewrite/rewrite-rules';
 import { OutputLimits } from '../../lambda/rewrite/stream-guards';
 import { base64Lines, multipart, part, TOP, withTopHeaders } from '../helpers/build-mime';
 import { rewriteBuffer } from '../helpers/mime';
@@ -21,7 +21,7 @@ import {
 const BANNER = { text: 'EXTERNAL SENDER', html: '<p>EXTERNAL SENDER</p>' };
 const FOOTER = { text: 'Sent from outside.', html: '<p>Sent from outside.</p>' };
 const MARKER = { header: 'X-Mail-Rewrite-Id', value: 'run-1' };
-const RULES: RewriteRules = {
+const RULES: PlannedRewrite = {
   subjectTag: '[EXTERNAL]',
   banner: BANNER,
   footer: FOOTER,
@@ -31,7 +31,7 @@ const TOKEN = markToken(MARKER.value);
 const BANNER_DIV = `${htmlMarkOpening('banner', TOKEN)}<p>EXTERNAL SENDER</p></div>`;
 const FOOTER_DIV = `${htmlMarkOpening('footer', TOKEN)}<p>Sent from outside.</p></div>`;
 
-async function rewrite(message: Buffer, rules: RewriteRules = RULES) {
+async function rewrite(message: Buffer, rules: PlannedRewrite = RULES) {
   const result = await rewriteBuffer(message, rules);
   expect(firstBadLine(result.output)).toBeUndefined();
   return { ...result, tree: parseMime(result.output), before: parseMime(message) };
@@ -595,7 +595,7 @@ describe('headers', () => {
 });
 
 describe('declines', () => {
-  async function declineReason(message: Buffer, rules: RewriteRules = RULES): Promise<string> {
+  async function declineReason(message: Buffer, rules: PlannedRewrite = RULES): Promise<string> {
     const failure = await rewriteBuffer(message, rules).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(RewriteDeclinedError);
     return (failure as RewriteDeclinedError).reason;

@@ -2,7 +2,7 @@ import iconv = require('iconv-lite');
 
 import fc from 'fast-check';
 import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
-import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import type { PlannedRewrite } from '../../lambda/rewrite/rewrite-rules';
 import {
   base64Lines,
   multipart,
@@ -263,7 +263,7 @@ function expectations(spec: Spec): Expectation[] {
   });
 }
 
-function expectedText(e: Expectation, rules: RewriteRules): string {
+function expectedText(e: Expectation, rules: PlannedRewrite): string {
   const { text } = textBytes(e.leaf);
   const banner = e.banner
     ? rules.banner?.[e.leaf.subtype === 'plain' ? 'text' : 'html']
@@ -330,7 +330,7 @@ describe('engine properties on generated messages', () => {
     async () => {
       await fc.assert(
         fc.asyncProperty(arbitraryCase, async ({ spec, additions, chunk }) => {
-          const rules: RewriteRules = {
+          const rules: PlannedRewrite = {
             subjectTag: '[EXT]',
             marker: { header: 'X-Mail-Rewrite-Id', value: 'first' },
             ...additions,

@@ -3,7 +3,7 @@ import {
   markToken,
   neutraliseForeignMarks,
 } from '../../lambda/rewrite/html-marks';
-import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import type { PlannedRewrite } from '../../lambda/rewrite/rewrite-rules';
 import { multipart, part, TOP, withTopHeaders } from '../helpers/build-mime';
 import { leafParts, rewriteBuffer } from '../helpers/mime';
 
@@ -11,14 +11,14 @@ const MARKER = { header: 'X-Mail-Rewrite-Id', value: 'invocation-7' };
 const TOKEN = markToken(MARKER.value);
 const BANNER = { text: 'CAUTION: outside sender.', html: '<p>CAUTION: outside sender.</p>' };
 const OUR_BANNER = `${htmlMarkOpening('banner', TOKEN)}${BANNER.html}</div>`;
-const RULES: RewriteRules = { banner: BANNER, marker: MARKER };
-const UNTRUSTED: RewriteRules = { ...RULES, untrusted: true };
+const RULES: PlannedRewrite = { banner: BANNER, marker: MARKER };
+const UNTRUSTED: PlannedRewrite = { ...RULES, untrusted: true };
 
 function html(body: string): Buffer {
   return withTopHeaders(TOP, part(['Content-Type: text/html; charset=utf-8'], `${body}\r\n`));
 }
 
-async function htmlAfter(input: Buffer, rules: RewriteRules) {
+async function htmlAfter(input: Buffer, rules: PlannedRewrite) {
   const { output, report } = await rewriteBuffer(input, rules);
   const leaves = await leafParts(output);
   return { leaves: leaves.map((leaf) => leaf.decoded.toString('utf8')), report };

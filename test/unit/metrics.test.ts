@@ -1,5 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { addMeasure, exceptionalCount, METRICS, reasonClass } from '../../lambda/metrics';
+import { METRICS } from '../../lambda/metric-names';
+import { addMeasure, exceptionalCount, reasonClass } from '../../lambda/metrics';
 
 function emf(measure: Parameters<typeof addMeasure>[1]) {
   const metrics = new Metrics({ namespace: METRICS.namespace, serviceName: METRICS.service });

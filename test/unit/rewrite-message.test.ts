@@ -5,12 +5,12 @@ import libmime = require('libmime');
 import { createMimeMessage } from 'mimetext';
 import { htmlMarkOpening, markToken } from '../../lambda/rewrite/html-marks';
 import { RewriteDeclinedError } from '../../lambda/rewrite/rewrite-declined';
-import { startRewrite } from '../../lambda/rewrite/rewrite-message';
-import type { RewriteRules } from '../../lambda/rewrite/rewrite-rules';
+import { startPlannedRewrite, startRewrite } from '../../lambda/rewrite/rewrite-message';
+import type { PlannedRewrite } from '../../lambda/rewrite/rewrite-rules';
 import { bareLineFeeds, leafParts, readFixture, rewriteBuffer, topHeader } from '../helpers/mime';
 
 const MARKER = { header: 'X-Mail-Rewrite-Id', value: 'abc123' };
-const RULES: RewriteRules = {
+const RULES: PlannedRewrite = {
   subjectTag: '[EXTERNAL]',
   footer: {
     text: 'CAUTION: this message comes from outside the company.',
@@ -33,6 +33,31 @@ function withoutLine(message: Buffer, line: string): Buffer {
 }
 
 describe('startRewrite', () => {
+  it('hands out the head, writes nothing until a plan is applied, then follows that plan', async () => {
+    // Arrange
+    const rewrite = startRewrite(Readable.from([readFixture('plain-7bit.eml')]), {
+      marker: MARKER,
+    });
+    const chunks: Buffer[] = [];
+    rewrite.output.on('data', (chunk: Buffer) => chunks.push(chunk));
+
+    // Act
+    const head = await rewrite.head;
+    await new Promise((resolve) => setImmediate(resolve));
+    const writtenBeforePlan = chunks.length;
+    const subject = head.headers.subject();
+    rewrite.apply({ subjectTag: `[${subject.length}]` });
+    await rewrite.done;
+
+    // Assert
+    expect(head.alreadyRewritten).toBe(false);
+    expect(writtenBeforePlan).toBe(0);
+    expect(topHeader(Buffer.concat(chunks), 'subject')).toBe(`[${subject.length}] ${subject}`);
+    expect(() => rewrite.apply({})).toThrow('one plan');
+  });
+});
+
+describe('startPlannedRewrite', () => {
   it.each(FIXTURES)('changes nothing but the marker when no rule applies (%s)', async (name) => {
     // Arrange
     const input = readFixture(name);
@@ -79,8 +104,8 @@ describe('startRewrite', () => {
     // A source that stays open, as a large message still arriving would
     const source = new Readable({ read() {} });
     source.push(first.output);
-    const run = startRewrite(source, RULES);
-    await expect(run.head).resolves.toEqual({ alreadyRewritten: true });
+    const run = startPlannedRewrite(source, RULES);
+    await expect(run.head).resolves.toMatchObject({ alreadyRewritten: true });
     run.cancel();
     await expect(run.done).rejects.toThrow('rewrite cancelled');
   });
@@ -315,7 +340,7 @@ describe('startRewrite', () => {
         this.destroy(failure);
       },
     });
-    const run = startRewrite(source, RULES);
+    const run = startPlannedRewrite(source, RULES);
     run.output.resume();
     await expect(run.done).rejects.toBe(failure);
   });

@@ -1,14 +1,16 @@
 import { Readable } from 'node:stream';
+import type { MessageFlow, MessageStore } from '../../lambda/aws/ports';
+import { fromSdkError } from '../../lambda/aws/sdk-errors';
 import { readConfig } from '../../lambda/config';
 import { ENV } from '../../lambda/env-names';
-import type { MessageFlow, MessageStore } from '../../lambda/ports';
-import { type RuleDeps, runRule } from '../../lambda/run-rule';
+import { type RuleDeps, runRule } from '../../lambda/rule/run-rule';
 import { loadEvent } from '../../local/events';
 import { readFixture } from '../helpers/mime';
 import { testPolicy } from '../helpers/policies';
 import { RecordingLog } from '../helpers/recording-log';
 
-// Fakes stand in only for what no real part produces on demand: lib-storage closing the body
+// Fakes stand in only for what no real part produces on demand (their SDK errors translated as
+// the adapter translates them): lib-storage closing the body
 // without an error when S3 fails, and a source that ends early without an error.
 const event = loadEvent('inbound.json');
 const config = readConfig({ [ENV.bucket]: 'unit-bucket' });
@@ -49,7 +51,7 @@ describe('runRule failure paths', () => {
         body.destroy();
         // lib-storage rejects after its abort request, so the rewrite notices the close first.
         await new Promise((resolve) => setTimeout(resolve, 20));
-        throw slowDown;
+        throw fromSdkError(slowDown);
       },
     };
     // Larger than the stream buffers, so the rewrite is still running when the body closes.
@@ -66,7 +68,7 @@ describe('runRule failure paths', () => {
     const outcome = runRule(event, ruleDeps(flow, store, log));
 
     // Assert
-    await expect(outcome).rejects.toBe(slowDown);
+    await expect(outcome).rejects.toMatchObject({ name: 'SlowDown', cause: slowDown });
     expect(log.entries.at(-1)?.attributes).toMatchObject({
       outcome: 'retry',
       errorName: 'SlowDown',
@@ -109,7 +111,11 @@ describe('runRule at the deadline and around it', () => {
         putRawMessage: (_id, _location, signal) =>
           new Promise((_resolve, reject) =>
             signal?.addEventListener('abort', () =>
-              reject(Object.assign(new Error(name), { name, $metadata: { httpStatusCode } })),
+              reject(
+                fromSdkError(
+                  Object.assign(new Error(name), { name, $metadata: { httpStatusCode } }),
+                ),
+              ),
             ),
           ),
       };

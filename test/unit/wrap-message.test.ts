@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { startRewrite } from '../../lambda/rewrite/rewrite-message';
+import { startPlannedRewrite } from '../../lambda/rewrite/rewrite-message';
 import { type WrapOptions, wrapMessage } from '../../lambda/rewrite/wrap-message';
 import { readFixture } from '../helpers/mime';
 import { allParts, decodedText, firstBadLine, parseMime } from '../helpers/mime-tree';
@@ -52,10 +52,10 @@ describe('wrapMessage', () => {
   });
 
   it('is recognised as this invocation’s own output on a retry', async () => {
-    const run = startRewrite(Readable.from([await wrap(readFixture('plain-7bit.eml'))]), {
+    const run = startPlannedRewrite(Readable.from([await wrap(readFixture('plain-7bit.eml'))]), {
       marker: OPTIONS.marker,
     });
-    await expect(run.head).resolves.toEqual({ alreadyRewritten: true });
+    await expect(run.head).resolves.toMatchObject({ alreadyRewritten: true });
     run.cancel();
     await run.done.catch(() => undefined);
   });

@@ -1,6 +1,6 @@
 import libmime = require('libmime');
 
-import { displayText, newSubjectLine, tagSubjectLine } from '../../lambda/rewrite/subject-tag';
+import { displayText, newSubjectLine, tagSubjectLine } from '../../lambda/rewrite/subject';
 
 const TAG = '[EXTERNAL]';
 
