@@ -235,6 +235,7 @@ function outcomeKind(result: RuleResult): ReplaySummary['outcome']['kind'] {
     return 'rewritten';
   if (
     result.outcome === 'bounced-by-fallback' ||
+    result.outcome === 'junked-by-fallback' ||
     result.outcome === 'delivered-unchanged-after-failure'
   )
     return 'failed';

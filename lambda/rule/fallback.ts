@@ -31,6 +31,12 @@ export interface FallbackCause {
   junkOnly?: boolean;
 }
 
+/**
+ * Invocations (by their event) whose wrap was tried: a wrap refused once is not tried again, by
+ * the unplaced-addition path and the failure path alike.
+ */
+const wrapTried = new WeakSet<WorkMailRunLambdaEvent>();
+
 /** The steps of the decision's fallback that apply in this direction (`junk` is inbound only). */
 function stepsFor(decision: Decision, event: WorkMailRunLambdaEvent): FallbackStep[] {
   return fallbackStepsOf(decision.fallback).filter(
@@ -56,7 +62,8 @@ export async function applyFallback(
     if (step === 'junk') return junk(invocation, decision, cause);
     if (cause.junkOnly) continue;
     if (typeof step === 'object') return bounce(invocation, decision, cause, step.bounce);
-    if (!mayWrap) continue;
+    if (!mayWrap || wrapTried.has(invocation.event)) continue;
+    wrapTried.add(invocation.event);
     const wrapped = await wrapAndPut(invocation, decision, cause).catch((error: unknown) => {
       const outcome = outcomeOf(error, invocation.budget.signal);
       if (outcome.action === 'retry') throw error;

@@ -99,22 +99,24 @@ describe('hostile input through the handler', () => {
     await rewrite(withTopHeaders(TOP, nested));
   });
 
-  it('re-encodes a text body of one 5 MB line, and declines such a line in an attachment', async () => {
+  it('re-encodes a text body of one 5 MB line, and repairs such a line in an attachment', async () => {
     const longText = part(['Content-Type: text/plain'], 'y'.repeat(5 * 1024 * 1024));
     expect((await rewrite(withTopHeaders(TOP, longText))).outcome).toBe('rewritten');
     const attachment = part(
       ['Content-Type: application/octet-stream', 'Content-Disposition: attachment'],
       'z'.repeat(5 * 1024 * 1024),
     );
-    const declined = await rewrite(
+    const repaired = await rewrite(
       withTopHeaders(
         TOP,
         multipart('mixed', 'm', [part(['Content-Type: text/plain'], 'hi'), attachment]),
       ),
     );
-    expect(declined).toMatchObject({
-      outcome: 'delivered-unchanged-after-failure',
-      reason: 'declined-line-too-long',
+    expect(repaired).toMatchObject({
+      outcome: 'rewritten',
+      repairs: expect.arrayContaining([
+        expect.objectContaining({ kind: 're-encoded-part', part: '2' }),
+      ]),
     });
   });
 

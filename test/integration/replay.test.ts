@@ -92,21 +92,27 @@ describe('npm run replay', () => {
     expect(stderr).toContain('rules[0].actions.deliver.action');
   });
 
+  // The shipped policy's inbound warning fails closed: wrap, then junk.
   it.each([
-    ['frozen', 'delivered-unchanged-after-failure', 'message-frozen'],
-    ['rejected', 'delivered-unchanged-after-failure', 'message-rejected'],
-    ['not-found', 'delivered-unchanged-after-failure', 'message-not-found'],
-    ['throttled', 'delivered-unchanged-after-failure', 'the function threw ThrottlingException'],
-    ['slow', 'delivered-unchanged-after-failure', 'out-of-time'],
+    ['frozen', 'failed', 'junked-by-fallback', 'message-frozen'],
+    ['rejected', 'rewritten', 'wrapped-by-fallback', 'message-rejected'],
+    ['not-found', 'failed', 'junked-by-fallback', 'message-not-found'],
+    [
+      'throttled',
+      'failed',
+      'delivered-unchanged-after-failure',
+      'the function threw ThrottlingException',
+    ],
+    ['slow', 'failed', 'junked-by-fallback', 'out-of-time'],
   ])(
     'shows the outcome of a service that answers %s',
-    async (simulation, detail, reason) => {
+    async (simulation, kind, detail, reason) => {
       const { code, stdout } = await replay('--json', '--simulate', simulation, '--out', out);
       expect(code).toBe(0);
       const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
-      expect(summary.outcome).toMatchObject({ kind: 'failed', detail });
+      expect(summary.outcome).toMatchObject({ kind, detail });
       expect(summary.outcome.reason).toContain(reason);
-      expect(summary.files.rewritten).toBeUndefined();
+      if (kind === 'failed') expect(summary.files.rewritten).toBeUndefined();
     },
     30_000,
   );
