@@ -322,7 +322,8 @@ export class RewriteStage extends Transform {
   }
 
   private tagSubject(headers: Headers) {
-    const subject = headers.getList().find((line) => line.key === 'subject');
+    const subjects = headers.getList().filter((line) => line.key === 'subject');
+    const subject = subjects[0];
     const cleaned =
       subject && this.content.cleanReplies
         ? untagSubjectLine(subject.line, this.content.cleanReplies.subjectTags)
@@ -339,15 +340,17 @@ export class RewriteStage extends Transform {
       this.report.subject = 'added';
       return;
     }
-    const tagged = tagSubjectLine(subject.line, tag);
-    if (tagged === undefined) {
-      this.report.subject = 'already-tagged';
-      return;
+    // Readers differ on which of several Subject: headers they show: every one gets the tag.
+    // Lines are edited in place: mailsplit rebuilds changed blocks from these raw lines.
+    let changed = false;
+    for (const line of subjects) {
+      const tagged = tagSubjectLine(line.line, tag);
+      if (tagged === undefined) continue;
+      line.line = tagged;
+      changed = true;
     }
-    // Edit the line in place: mailsplit rebuilds changed blocks from these raw lines.
-    subject.line = tagged;
-    headers.changed = true;
-    this.report.subject = 'tagged';
+    headers.changed ||= changed;
+    this.report.subject = changed ? 'tagged' : 'already-tagged';
   }
 
   /**

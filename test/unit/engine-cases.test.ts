@@ -568,6 +568,20 @@ describe('signed and encrypted mail', () => {
 });
 
 describe('headers', () => {
+  it('tags every Subject: when there are several: readers differ on which they show', async () => {
+    const message = withTopHeaders(
+      ['Subject: first', 'From: a@example.com', 'Subject: [EXTERNAL] second', 'Subject: third'],
+      text('x'),
+    );
+    const { output, report } = await rewrite(message);
+    expect(report.subject).toBe('tagged');
+    expect(output.toString().match(/^Subject: [^\r]*/gm)).toEqual([
+      'Subject: [EXTERNAL] first',
+      'Subject: [EXTERNAL] second',
+      'Subject: [EXTERNAL] third',
+    ]);
+  });
+
   it('folds a very long subject after the tag so that no line passes 998 octets', async () => {
     const subject = `Subject: ${'x'.repeat(985)}`;
     const message = withTopHeaders([subject, 'From: a@example.com'], text('body'));
