@@ -4,6 +4,7 @@ import { loadEvent } from '../../local/events';
 import { multipart, part, TOP, withTopHeaders } from '../helpers/build-mime';
 import { readFixture } from '../helpers/mime';
 import { firstBadLine } from '../helpers/mime-tree';
+import { fuzzSeeds, mutated, mutations } from '../helpers/mutations';
 import { testPolicy } from '../helpers/policies';
 import { type Harness, startHarness } from '../helpers/rule-harness';
 import { PROPERTY_RUN_TIMEOUT } from '../helpers/timeouts';
@@ -136,68 +137,13 @@ describe('hostile input through the handler', () => {
   it(
     'never crashes or writes invalid mail on mutated messages (fuzz)',
     async () => {
-      const seeds = [
-        'alternative-with-pdf.eml',
-        'signed.eml',
-        'forwarded-message.eml',
-        'html-base64-encoded-subject.eml',
-        'latin1-8bit.eml',
-      ].map((name) => readFixture(name));
-      const mutation = fc.oneof(
-        fc.record({
-          kind: fc.constant('flip' as const),
-          at: fc.nat(),
-          byte: fc.integer({ min: 0, max: 255 }),
-        }),
-        fc.record({
-          kind: fc.constant('cut' as const),
-          at: fc.nat(),
-          length: fc.integer({ min: 1, max: 400 }),
-        }),
-        fc.record({
-          kind: fc.constant('insert' as const),
-          at: fc.nat(),
-          text: fc.constantFrom(
-            '\r\n',
-            '\n',
-            '--',
-            '\r\n--mixed-boundary-1\r\n',
-            '=',
-            '\0',
-            'Content-Type: multipart/mixed; boundary=x\r\n',
-            '\r\n\r\n',
-          ),
-        }),
-        fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-      );
+      const seeds = fuzzSeeds();
       const before = process.memoryUsage().heapUsed;
       await fc.assert(
-        fc.asyncProperty(
-          fc.nat({ max: seeds.length - 1 }),
-          fc.array(mutation, { minLength: 1, maxLength: 6 }),
-          async (seedIndex, mutations) => {
-            let message = seeds[seedIndex] as Buffer;
-            for (const m of mutations) {
-              const at = m.at % (message.length + 1);
-              if (m.kind === 'flip' && message.length)
-                message = Buffer.concat([
-                  message.subarray(0, at),
-                  Buffer.from([m.byte]),
-                  message.subarray(at + 1),
-                ]);
-              if (m.kind === 'cut')
-                message = Buffer.concat([message.subarray(0, at), message.subarray(at + m.length)]);
-              if (m.kind === 'insert')
-                message = Buffer.concat([
-                  message.subarray(0, at),
-                  Buffer.from(m.text, 'latin1'),
-                  message.subarray(at),
-                ]);
-              if (m.kind === 'truncate') message = message.subarray(0, at);
-            }
-            await rewrite(message);
-          },
-        ),
+        fc.asyncProperty(fc.nat({ max: seeds.length - 1 }), mutations, async (seedIndex, steps) => {
+          const message = mutated(seeds[seedIndex] as Buffer, steps);
+          await rewrite(message);
+        }),
         { seed: 20261125, numRuns: 150 },
       );
       expect(outcomes.get('rewritten') ?? 0).toBeGreaterThan(50);

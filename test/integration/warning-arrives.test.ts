@@ -1,8 +1,11 @@
+import fc from 'fast-check';
 import { bundledPolicy } from '../../lambda/policy/bundled-policy';
 import { loadEvent } from '../../local/events';
 import { multipart, part, withTopHeaders } from '../helpers/build-mime';
+import { fuzzSeeds, mutated, mutations } from '../helpers/mutations';
 import { type Harness, startHarness } from '../helpers/rule-harness';
-import { type WarningOutcome, warningOutcome } from '../helpers/warning-check';
+import { PROPERTY_RUN_TIMEOUT } from '../helpers/timeouts';
+import { WARNING_OUTCOMES, type WarningOutcome, warningOutcome } from '../helpers/warning-check';
 
 const inbound = loadEvent('inbound.json');
 const TAG = '[EXTERNAL]';
@@ -109,10 +112,36 @@ describe('the warning always arrives on mail from outside, through the handler',
     await harness.services.close();
   });
 
-  it.each(CASES)('warns about a message with %s', async (_case, build, expected) => {
+  async function outcomeOf(message: Buffer): Promise<WarningOutcome> {
     const messageId = `arrives-${++sequence}`;
-    harness.services.emulator.addMessage(messageId, build());
+    harness.services.emulator.addMessage(messageId, message);
     const result = await harness.run({ ...inbound, messageId, invocationId: `${messageId}-i` });
-    expect(warningOutcome(harness, messageId, result, TAG)).toBe(expected);
+    const outcome = warningOutcome(harness, messageId, result, TAG);
+    harness.services.emulator.removeMessage(messageId);
+    return outcome;
+  }
+
+  it.each(CASES)('warns about a message with %s', async (_case, build, expected) => {
+    expect(await outcomeOf(build())).toBe(expected);
   });
+
+  it(
+    'warns about every mutated message (fuzz)',
+    async () => {
+      const seeds = fuzzSeeds();
+      const counts = new Map<WarningOutcome, number>();
+      await fc.assert(
+        fc.asyncProperty(fc.nat({ max: seeds.length - 1 }), mutations, async (seed, steps) => {
+          const outcome = await outcomeOf(mutated(seeds[seed] as Buffer, steps));
+          counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+          expect(outcome).not.toBe('without-warning');
+        }),
+        { seed: 20261202, numRuns: 150 },
+      );
+      console.log(
+        `warning fuzz: ${WARNING_OUTCOMES.map((o) => `${o} ${counts.get(o) ?? 0}`).join(', ')}`,
+      );
+    },
+    PROPERTY_RUN_TIMEOUT,
+  );
 });
