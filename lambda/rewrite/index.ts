@@ -5,6 +5,7 @@
  */
 export { isCalendarReply } from './calendar-reply';
 export type { OwnBanner } from './clean-reply';
+export { AT_MOST_ONCE } from './header-rules';
 export { escapeHtml } from './html-escape';
 export { type Repair, type RepairResult, repairMessage } from './repair-message';
 export { type DeclineReason, RewriteDeclinedError } from './rewrite-declined';

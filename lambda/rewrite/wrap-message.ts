@@ -7,6 +7,7 @@ import { escapeHtml } from './html-escape';
 import libqp = require('libqp');
 
 import { arrivalDate, rfc5322Date } from './arrival-date';
+import { AT_MOST_ONCE } from './header-rules';
 import { htmlMarkOpening, markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type { BodyText } from './rewrite-rules';
@@ -40,20 +41,6 @@ export interface WrapOptions {
 const CRLF = '\r\n';
 // Headers that describe the original body; the wrapper's own replace them.
 const BODY_HEADERS = /^(content-[a-z-]+|mime-version)$/;
-// RFC 5322 section 3.6: at most one of each. The wrapper keeps the first (the original has all).
-const AT_MOST_ONCE = new Set([
-  'bcc',
-  'cc',
-  'date',
-  'from',
-  'in-reply-to',
-  'message-id',
-  'references',
-  'reply-to',
-  'sender',
-  'subject',
-  'to',
-]);
 // Raw base64 bytes per output line: 57 bytes make 76 characters (RFC 2045 section 6.8).
 const BASE64_LINE_BYTES = 57;
 
@@ -156,6 +143,7 @@ class Envelope extends Transform {
     const kept: string[] = [];
     for (const { key, line } of new Headers(Buffer.from(normalized, 'latin1')).getList()) {
       if (BODY_HEADERS.test(key) || key === marker.header.toLowerCase()) continue;
+      // Of a header allowed once, the first: the attached original keeps them all.
       if (!fitsLineRules(line) || (AT_MOST_ONCE.has(key) && seen.has(key))) continue;
       seen.add(key);
       kept.push(

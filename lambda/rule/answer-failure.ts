@@ -36,20 +36,21 @@ export async function answerFailure(
   if (outcome.action === 'retry') requestRetry(invocation, error, outcome.reason, eventLogFields);
   // The message that could not be changed is the one worth keeping for debugging.
   failedAt.keeping?.commit();
+  /** A step after the failure fails too: a fault of the moment is retried, any other logged. */
+  const passOn =
+    (message: string, key: string) =>
+    (stepError: unknown): undefined => {
+      const stepOutcome = outcomeOf(stepError, budget.signal);
+      if (stepOutcome.action === 'retry')
+        requestRetry(invocation, stepError, stepOutcome.reason, eventLogFields);
+      deps.log.warn(message, { ...fields, [key]: failureFields(stepError, stepOutcome.reason) });
+      return undefined;
+    };
   if (event && decision) {
     const contentFailure = isContentFailure(error, outcome);
     if (contentFailure && repairMayHelp(error, outcome) && !budget.signal.aborted) {
       const repaired = await repairAndPut({ ...invocation, event }, decision, fields).catch(
-        (repairError: unknown) => {
-          const repairOutcome = outcomeOf(repairError, budget.signal);
-          if (repairOutcome.action === 'retry')
-            requestRetry(invocation, repairError, repairOutcome.reason, eventLogFields);
-          deps.log.warn('the repaired message failed as well', {
-            ...fields,
-            repairFailure: failureFields(repairError, repairOutcome.reason),
-          });
-          return undefined;
-        },
+        passOn('the repaired message failed as well', 'repairFailure'),
       );
       if (repaired) return repaired;
     }
@@ -59,18 +60,7 @@ export async function answerFailure(
     // the policy says `junk`; a wrap or a bounce answers only for the content.
     const cause = { reason: outcome.reason, fields, junkOnly: !contentFailure };
     const answered = await applyFallback({ ...invocation, event }, decision, cause, mayWrap).catch(
-      (wrapError: unknown) => {
-        // A wrap that fails too falls back to the original; a fault of the moment is retried.
-        const wrapOutcome = outcomeOf(wrapError, budget.signal);
-        if (wrapOutcome.action === 'retry') {
-          requestRetry(invocation, wrapError, wrapOutcome.reason, eventLogFields);
-        }
-        deps.log.warn('wrapping failed as well', {
-          ...fields,
-          wrapFailure: failureFields(wrapError, wrapOutcome.reason),
-        });
-        return undefined;
-      },
+      passOn('wrapping failed as well', 'wrapFailure'),
     );
     if (answered) return answered;
   }

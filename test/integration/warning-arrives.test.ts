@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { bundledPolicy } from '../../lambda/policy/bundled-policy';
 import { loadEvent } from '../../local/events';
 import { multipart, part, withTopHeaders } from '../helpers/build-mime';
+import { readFixture, topHeader } from '../helpers/mime';
 import { fuzzSeeds, mutated, mutations } from '../helpers/mutations';
 import { type Harness, startHarness } from '../helpers/rule-harness';
 import { PROPERTY_RUN_TIMEOUT } from '../helpers/timeouts';
@@ -16,6 +17,9 @@ const text = (body: string, ...headers: string[]) =>
   part(['Content-Type: text/plain; charset=utf-8', ...headers], body);
 const mail = (head: string[], content: Buffer) => withTopHeaders(head, content);
 const without = (name: string) => HEAD.filter((line) => !line.startsWith(`${name}:`));
+/** The text, then one attachment. */
+const withAttachment = (headers: string[], body: string) =>
+  mail(HEAD, multipart('mixed', 'm', [text('Pay now'), part(headers, body)]));
 
 /**
  * Each way a sender (or a broken client) made the engine decline or WorkMail refuse the rewrite,
@@ -37,15 +41,9 @@ const CASES: [string, () => Buffer, WarningOutcome][] = [
   [
     'an attachment line over 998 octets',
     () =>
-      mail(
-        HEAD,
-        multipart('mixed', 'm', [
-          text('Pay now'),
-          part(
-            ['Content-Type: application/octet-stream', 'Content-Disposition: attachment'],
-            'z'.repeat(5000),
-          ),
-        ]),
+      withAttachment(
+        ['Content-Type: application/octet-stream', 'Content-Disposition: attachment'],
+        'z'.repeat(5000),
       ),
     'repaired',
   ],
@@ -64,15 +62,9 @@ const CASES: [string, () => Buffer, WarningOutcome][] = [
   [
     'padding that the banner pushes past 40 MiB',
     () =>
-      mail(
-        HEAD,
-        multipart('mixed', 'm', [
-          text('Pay now'),
-          part(
-            ['Content-Type: application/octet-stream', 'Content-Transfer-Encoding: base64'],
-            `${'QUFB'.repeat(19)}\r\n`.repeat(Math.ceil((40 * 1024 * 1024) / 78)),
-          ),
-        ]),
+      withAttachment(
+        ['Content-Type: application/octet-stream', 'Content-Transfer-Encoding: base64'],
+        `${'QUFB'.repeat(19)}\r\n`.repeat(Math.ceil((40 * 1024 * 1024) / 78)),
       ),
     'junked',
   ],
@@ -86,15 +78,9 @@ const CASES: [string, () => Buffer, WarningOutcome][] = [
   [
     'raw 8-bit bytes in a part declared 7bit',
     () =>
-      mail(
-        HEAD,
-        multipart('mixed', 'm', [
-          text('Pay now'),
-          part(
-            ['Content-Type: application/octet-stream', 'Content-Transfer-Encoding: 7bit'],
-            'caf\xe9',
-          ),
-        ]),
+      withAttachment(
+        ['Content-Type: application/octet-stream', 'Content-Transfer-Encoding: 7bit'],
+        'caf\xe9',
       ),
     'repaired',
   ],
@@ -123,6 +109,19 @@ describe('the warning always arrives on mail from outside, through the handler',
 
   it.each(CASES)('warns about a message with %s', async (_case, build, expected) => {
     expect(await outcomeOf(build())).toBe(expected);
+  });
+
+  it('moves signed mail to junk, its subject tagged, when WorkMail refuses the wrap', async () => {
+    const messageId = 'arrives-signed';
+    harness.services.emulator.addMessage(messageId, readFixture('signed.eml'));
+    harness.services.emulator.failNext('put', { kind: 'error', error: 'MessageRejected' });
+    const result = await harness.run({ ...inbound, messageId, invocationId: `${messageId}-i` });
+    expect(result).toMatchObject({ outcome: 'junked-by-fallback' });
+    expect(warningOutcome(harness, messageId, result, TAG)).toBe('junked');
+    // The rewrite that could only tag the subject (signed content stays) was put before the answer.
+    expect(
+      topHeader(harness.services.emulator.message(messageId) ?? Buffer.alloc(0), 'subject'),
+    ).toMatch(/^\[EXTERNAL\] /);
   });
 
   it(
