@@ -19,6 +19,7 @@ import { bundledPolicy } from '../lambda/policy/bundled-policy';
 import { PolicyError } from '../lambda/policy/load-policy';
 import type { Policy } from '../lambda/policy/schema';
 import { productionRule } from '../lambda/production';
+import type { Repair } from '../lambda/rewrite';
 import type { AuditResult, RuleResult } from '../lambda/rule/run-rule';
 import type { WorkMailSyncResponse } from '../lambda/workmail';
 import { invokeBundle, thrownResult } from './bundle-invocation';
@@ -205,6 +206,8 @@ interface ReplaySummary {
   actions: WorkMailSyncResponse['actions'];
   outcome: { kind: 'rewritten' | 'unchanged' | 'failed'; detail: string; reason?: string };
   rules: string[];
+  /** What was repaired before the rewrite went through. */
+  repairs?: Repair[];
   timeMs: number;
   files: { original: string; rewritten?: string; preview?: string };
   changes?: MessageChanges;
@@ -359,6 +362,7 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
       ...(result.reason ? { reason: result.reason } : {}),
     },
     rules: result.rules ?? [],
+    ...(result.repairs?.length ? { repairs: result.repairs } : {}),
     timeMs,
     files: { original: join(options.outDir, `${messageId}.original.eml`) },
   };
@@ -393,6 +397,7 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
     'Actions:',
     ...describeActions(result.response),
     `Outcome: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}${rewritten ? put : ''}`,
+    ...(summary.repairs ?? []).map((r) => `Repaired:  part ${r.part}: ${r.kind} (${r.detail})`),
     ...(summary.changes ? describeMessageChanges(summary.changes) : []),
     `Original:  ${summary.files.original}`,
     ...(summary.files.rewritten ? [`Rewritten: ${summary.files.rewritten}`] : []),

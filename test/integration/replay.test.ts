@@ -230,6 +230,17 @@ describe('npm run replay', () => {
     expect(stdout).toContain('~ Subject: Lunch?  ->  [EXTERNAL] Lunch?');
   });
 
+  it('names each repair it made', async () => {
+    const unclosed = join(out, 'unclosed.eml');
+    writeFileSync(
+      unclosed,
+      'From: a@partner.example\r\nSubject: cut\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n',
+    );
+    const { code, stdout } = await replay('--message', unclosed, '--out', out);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Repaired:  part TEXT: closed-multipart (closing delimiter added)');
+  });
+
   it.each([
     [
       'a missing event file',
