@@ -144,8 +144,10 @@ class Repairer {
   entity(start: number, end: number, path: string, depth: number): void {
     if (depth > MAX_DEPTH) throw new Unrepairable('nested too deeply');
     const { data } = this;
-    const blank = data.indexOf('\r\n\r\n', start);
-    const headEnd = blank >= 0 && blank + 2 <= end ? blank + 2 : end;
+    // A part may have no header at all: its blank line comes first.
+    const noHead = data[start] === 0x0d && data[start + 1] === 0x0a;
+    const blank = noHead ? start - 2 : data.indexOf('\r\n\r\n', start);
+    const headEnd = blank >= start - 2 && blank + 2 <= end ? blank + 2 : end;
     const bodyStart = Math.min(headEnd + 2, end);
     const head = data.subarray(start, headEnd);
     const fields = fieldsOf(head);

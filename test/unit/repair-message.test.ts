@@ -72,6 +72,19 @@ describe('repairMessage', () => {
     },
   );
 
+  it('re-encodes a part that has no header at all (text/plain by default)', async () => {
+    const original = withTopHeaders(
+      DATED,
+      multipart('mixed', 'm', [part([], `one\r\n\r\n${'w'.repeat(1200)}`)]),
+    );
+    const { message, repairs } = repaired(original);
+    expect(repairs).toEqual([expect.objectContaining({ kind: 're-encoded-part', part: '1' })]);
+    expect(message.toString('latin1')).toContain(
+      '--m\r\nContent-Transfer-Encoding: base64\r\n\r\n',
+    );
+    expect(await decodedLeaves(message)).toEqual(await decodedLeaves(original));
+  });
+
   it('dates a message without Date: by its arrival, else by the clock', () => {
     const received =
       'Received: from mx.partner.example by inbound.example; Tue, 1 Dec 2026 09:30:00 +0100';
