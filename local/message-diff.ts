@@ -11,9 +11,12 @@ export interface LeafPart {
   decoded: Buffer;
 }
 
-/** Splits a message with mailsplit and returns its leaf parts, raw and decoded. */
-export async function leafParts(message: Buffer): Promise<LeafPart[]> {
-  const splitter = new Splitter({ ignoreEmbedded: true });
+/**
+ * Splits a message with mailsplit and returns its leaf parts, raw and decoded. An attached message
+ * is one leaf, unless `embedded` asks for its own parts.
+ */
+export async function leafParts(message: Buffer, { embedded = false } = {}): Promise<LeafPart[]> {
+  const splitter = new Splitter({ ignoreEmbedded: !embedded });
   const raws = new Map<MimeNode, Buffer[]>();
   splitter.on('data', (chunk) => {
     if (chunk.type === 'node' && !chunk.multipart) raws.set(chunk, []);

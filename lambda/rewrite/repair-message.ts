@@ -31,6 +31,13 @@ const CRLF = Buffer.from('\r\n');
 // Deeper than any real mail; the engine itself declines beyond mailsplit's limits.
 const MAX_DEPTH = 64;
 const RE_ENCODABLE = new Set(['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
+// Changing one byte under these breaks a signature (RFC 1847, RFC 8551).
+const SEALED_TYPES = new Set([
+  'multipart/signed',
+  'multipart/encrypted',
+  'application/pkcs7-mime',
+  'application/x-pkcs7-mime',
+]);
 
 /** Thrown inside the repair when the message is beyond it; never leaves this module. */
 class Unrepairable {
@@ -87,7 +94,10 @@ function bodyProblem(body: Buffer, encoding: string): string | undefined {
 }
 
 function decoded(body: Buffer, encoding: string): Buffer {
-  if (encoding === 'base64') return Buffer.from(body.toString('latin1'), 'base64');
+  // Node also reads base64url's `-` and `_`: mail decoders skip them, as everything outside the
+  // alphabet.
+  if (encoding === 'base64')
+    return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
   if (encoding === 'quoted-printable') return libqp.decode(body.toString('latin1'));
   return body;
 }
@@ -140,14 +150,17 @@ class Repairer {
     return Buffer.concat(this.out);
   }
 
-  /** Repairs the entity in [start, end); throws Unrepairable when it cannot. */
-  entity(start: number, end: number, path: string, depth: number): void {
+  /**
+   * Repairs the entity in [start, end); throws Unrepairable when it cannot. `sealed`: it lies
+   * under a signature or an encryption, where no byte may change.
+   */
+  entity(start: number, end: number, path: string, depth: number, sealed = false): void {
     if (depth > MAX_DEPTH) throw new Unrepairable('nested too deeply');
     const { data } = this;
     // A part may have no header at all: its blank line comes first.
     const noHead = data[start] === 0x0d && data[start + 1] === 0x0a;
-    const blank = noHead ? start - 2 : data.indexOf('\r\n\r\n', start);
-    const headEnd = blank >= start - 2 && blank + 2 <= end ? blank + 2 : end;
+    const blank = data.indexOf('\r\n\r\n', start);
+    const headEnd = noHead ? start : blank >= 0 && blank + 2 <= end ? blank + 2 : end;
     const bodyStart = Math.min(headEnd + 2, end);
     const head = data.subarray(start, headEnd);
     const fields = fieldsOf(head);
@@ -156,14 +169,15 @@ class Repairer {
     const type = libmime.parseHeaderValue(fieldValue(fields, 'content-type'));
     const mediaType = (type.value || '').toLowerCase();
     const boundary = type.params.boundary;
+    const seals = sealed || SEALED_TYPES.has(mediaType);
     if (mediaType.startsWith('multipart/') && boundary) {
       this.out.push(this.withDate(head, fields, root), data.subarray(headEnd, bodyStart));
-      this.multipart(Buffer.from(boundary, 'latin1'), bodyStart, end, path, depth);
+      this.multipart(Buffer.from(boundary, 'latin1'), bodyStart, end, path, depth, seals);
       return;
     }
     if (mediaType === 'message/rfc822' && headEnd < end) {
       this.out.push(this.withDate(head, fields, root), data.subarray(headEnd, bodyStart));
-      this.entity(bodyStart, end, path, depth + 1);
+      this.entity(bodyStart, end, path, depth + 1, seals);
       return;
     }
     const encoding = fieldValue(fields, 'content-transfer-encoding').toLowerCase();
@@ -173,8 +187,21 @@ class Repairer {
       this.out.push(this.withDate(head, fields, root), data.subarray(headEnd, end));
       return;
     }
+    if (seals) throw new Unrepairable(`part ${path} is signed or encrypted: no byte may change`);
     if (!RE_ENCODABLE.has(encoding))
       throw new Unrepairable(`part ${path} has an unknown transfer encoding`);
+    const text = body.toString('latin1');
+    if (encoding === 'base64' && /^[\x00-\x7f]*$/.test(text)) {
+      // Only the line breaks move: every decoder reads the same characters as before.
+      const lines = text.replace(/[\t\n\r ]/g, '').match(/.{1,76}/g) ?? [];
+      this.out.push(this.withDate(head, fields, root), CRLF, Buffer.from(lines.join('\r\n')));
+      this.repairs.push({
+        kind: 're-encoded-part',
+        part: path,
+        detail: `${problem}: base64 lines re-wrapped`,
+      });
+      return;
+    }
     this.out.push(
       this.withDate(withBase64Encoding(head), fields, root),
       CRLF,
@@ -183,7 +210,14 @@ class Repairer {
     this.repairs.push({ kind: 're-encoded-part', part: path, detail: `${problem}: now base64` });
   }
 
-  private multipart(boundary: Buffer, start: number, end: number, path: string, depth: number) {
+  private multipart(
+    boundary: Buffer,
+    start: number,
+    end: number,
+    path: string,
+    depth: number,
+    sealed: boolean,
+  ) {
     for (const outer of this.boundaries) {
       if (outer.indexOf(boundary) === 0 || boundary.indexOf(outer) === 0)
         throw new Unrepairable('a nested multipart reuses the boundary of an enclosing one');
@@ -202,15 +236,11 @@ class Repairer {
         // The CRLF before a delimiter belongs to the delimiter.
         const contentEnd = line >= start + 2 && data[line - 2] === 0x0d ? line - 2 : line;
         if (partStart !== undefined) {
-          this.entity(
-            partStart,
-            Math.max(partStart, contentEnd),
-            childPath(path, index),
-            depth + 1,
-          );
+          const partEnd = Math.max(partStart, contentEnd);
+          this.entity(partStart, partEnd, childPath(path, index), depth + 1, sealed);
           cursor = Math.max(partStart, contentEnd);
         }
-        this.out.push(data.subarray(cursor, lineEnd));
+        this.passThrough(data.subarray(cursor, lineEnd), path);
         cursor = lineEnd;
         partStart = kind === 'part' ? lineEnd : undefined;
         if (kind === 'part') index++;
@@ -220,10 +250,10 @@ class Repairer {
     }
     if (!closed) {
       if (partStart !== undefined) {
-        this.entity(partStart, end, childPath(path, index), depth + 1);
+        this.entity(partStart, end, childPath(path, index), depth + 1, sealed);
         cursor = end;
       }
-      this.out.push(data.subarray(cursor, end));
+      this.passThrough(data.subarray(cursor, end), path);
       // A line break of its own: the one before a delimiter belongs to it, not to the content.
       this.out.push(Buffer.from(`\r\n--${boundary.toString('latin1')}--\r\n`, 'latin1'));
       this.repairs.push({
@@ -231,8 +261,15 @@ class Repairer {
         part: path,
         detail: 'closing delimiter added',
       });
-    } else this.out.push(data.subarray(cursor, end));
+    } else this.passThrough(data.subarray(cursor, end), path);
     this.boundaries.pop();
+  }
+
+  /** A preamble, a delimiter line or an epilogue: kept as it is, if it meets the line rules. */
+  private passThrough(lines: Buffer, path: string) {
+    const problem = bodyProblem(lines, '8bit');
+    if (problem) throw new Unrepairable(`${problem} between the parts of ${path}`);
+    this.out.push(lines);
   }
 
   private withDate(head: Buffer, fields: Field[], root: boolean): Buffer {

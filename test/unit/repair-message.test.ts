@@ -1,7 +1,10 @@
+import fc from 'fast-check';
 import { type RepairResult, repairMessage } from '../../lambda/rewrite/repair-message';
 import { putContentProblem } from '../../local/put-content-rules';
 import { multipart, part, withTopHeaders } from '../helpers/build-mime';
 import { leafParts, readFixture } from '../helpers/mime';
+import { fuzzSeeds, mutated, mutations } from '../helpers/mutations';
+import { PROPERTY_RUN_TIMEOUT } from '../helpers/timeouts';
 
 const NOW = () => new Date(Date.UTC(2026, 11, 2, 12, 0, 0));
 const TOP = ['From: sender@partner.example', 'Subject: Test', 'MIME-Version: 1.0'];
@@ -13,9 +16,9 @@ function repaired(message: Buffer): RepairResult {
   return result;
 }
 
-/** Each leaf's decoded bytes, in order: what a reader gets from the message. */
+/** Each leaf's decoded bytes, in order, attached messages' parts too: what a reader gets. */
 async function decodedLeaves(message: Buffer): Promise<Buffer[]> {
-  return (await leafParts(message)).map((leaf) => leaf.decoded);
+  return (await leafParts(message, { embedded: true })).map((leaf) => leaf.decoded);
 }
 
 describe('repairMessage', () => {
@@ -116,5 +119,40 @@ describe('repairMessage', () => {
   ])('refuses %s, naming why', (_case, message, reason) => {
     const result = repairMessage(message, { now: NOW });
     expect('refused' in result && result.refused).toMatch(reason);
+  });
+
+  it(
+    'on mutated real messages: refuses, or meets the line rules with every decoded part identical',
+    async () => {
+      const seeds = fuzzSeeds();
+      let repairedCount = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.nat({ max: seeds.length - 1 }), mutations, async (seed, steps) => {
+          const bytes = mutated(seeds[seed] as Buffer, steps).toString('latin1');
+          // As the engine hands it over: bare LF is normalised before the repair sees it.
+          const original = Buffer.from(bytes.replace(/\r?\n/g, '\r\n'), 'latin1');
+          const result = repairMessage(original, { now: NOW });
+          if ('refused' in result || result.repairs.length === 0) return;
+          repairedCount++;
+          expect(await putContentProblem(result.message, 'documented')).toBeUndefined();
+          expect(await decodedLeaves(result.message)).toEqual(await decodedLeaves(original));
+        }),
+        { seed: 7, numRuns: 300 },
+      );
+      expect(repairedCount).toBeGreaterThan(50);
+    },
+    PROPERTY_RUN_TIMEOUT,
+  );
+
+  it('leaves signed content alone: a problem under a signature is refused', () => {
+    const signed = readFixture('signed.eml').toString('latin1');
+    const broken = Buffer.from(
+      signed
+        .replace('\r\n', '\r\nX-Pad: a\r\n')
+        .replace(/(Content-Type: text\/plain[^]*?\r\n\r\n)/, `$1${'q'.repeat(1200)}\r\n`),
+      'latin1',
+    );
+    const result = repairMessage(broken, { now: NOW });
+    expect('refused' in result && result.refused).toMatch(/signed or encrypted/);
   });
 });
