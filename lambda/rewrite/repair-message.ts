@@ -191,7 +191,7 @@ class Repairer {
     if (!RE_ENCODABLE.has(encoding))
       throw new Unrepairable(`part ${path} has an unknown transfer encoding`);
     const text = body.toString('latin1');
-    if (encoding === 'base64' && /^[\x00-\x7f]*$/.test(text)) {
+    if (encoding === 'base64' && !body.some((byte) => byte >= 0x80)) {
       // Only the line breaks move: every decoder reads the same characters as before.
       const lines = text.replace(/[\t\n\r ]/g, '').match(/.{1,76}/g) ?? [];
       this.out.push(this.withDate(head, fields, root), CRLF, Buffer.from(lines.join('\r\n')));
