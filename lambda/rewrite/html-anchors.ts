@@ -24,7 +24,11 @@ const FIRST_PREFIX_BYTES = 64 * 1024;
 const CUT_MARGIN = 64;
 
 const WS = '[\\t\\n\\f\\r ]';
-const ATTRIBUTES = `(?:${WS}*[\\t\\n\\f\\r /](?:[^\\t\\n\\f\\r /<>"'=]+(?:${WS}*=${WS}*(?:"[^"]*"|'[^']*'|[^\\t\\n\\f\\r <>"'=\`]+))?)?)*${WS}*/?`;
+// Unambiguous, so that a failed match cannot backtrack exponentially (a sender controls the
+// input): each attribute starts after at least one separator; a name holds none; an unquoted value
+// holds no `/` (browsers would take it into the value: the tag still ends at the same `>`).
+const SEP = '[\\t\\n\\f\\r /]';
+const ATTRIBUTES = `(?:${SEP}+[^\\t\\n\\f\\r /<>"'=]+(?:${WS}*=${WS}*(?:"[^"]*"|'[^']*'|[^\\t\\n\\f\\r /<>"'=\`]+))?)*${SEP}*`;
 /**
  * What may come before `<body>` for the cheap search to trust it as browsers would: white space,
  * a doctype, plain comments (none ended by `--!>`, none `<!-->`), `<html>`, `<head>`, `<meta>`,
@@ -33,7 +37,7 @@ const ATTRIBUTES = `(?:${WS}*[\\t\\n\\f\\r /](?:[^\\t\\n\\f\\r /<>"'=]+(?:${WS}*
  * name HTML's own white space: `\s` would take U+00A0, which browsers read as text.
  */
 const SAFE_PROLOGUE = new RegExp(
-  `^(?:${WS}+|<!doctype[^<>]*>|<!--(?!-?>)(?:(?!--!>)[^])*?-->|</?(?:html|head)${ATTRIBUTES}>|<(?:meta|link|base)${ATTRIBUTES}>|<(title|style)${ATTRIBUTES}>[^<]*</\\1${WS}*>)*`,
+  `^(?:${WS}+|<!doctype[^<>]*>|<!--(?!-?>)(?:(?!--!>)[\\s\\S])*?-->|</?(?:html|head)${ATTRIBUTES}>|<(?:meta|link|base)${ATTRIBUTES}>|<(title|style)${ATTRIBUTES}>[^<]*</\\1${WS}*>)*`,
   'i',
 );
 const BODY_TAG = new RegExp(`^<body(?=[\\t\\n\\f\\r />])${ATTRIBUTES}>`, 'i');

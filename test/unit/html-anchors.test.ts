@@ -97,6 +97,15 @@ describe('findBannerAt', () => {
     expect(bannerIsFirst(document)).toBe(true);
   });
 
+  // A regex that backtracked exponentially would not finish these (the test's timeout fails it).
+  it.each([
+    ['white space after <body', `<body${' '.repeat(60)}<p>x`],
+    ['attributes without an end', `<html${' a'.repeat(60)} <p>x`],
+    ['slashes in a value', `<body a=b${'/c'.repeat(60)}<p>x`],
+  ])('finds the body start of a hostile tag: %s', (_case, document) => {
+    expect(bannerIsFirst(document)).toBe(true);
+  });
+
   it('takes the cheap path on a plain head and skips a byte order mark', () => {
     const page = '\xef\xbb\xbf<!DOCTYPE html><html><head><title>t</title></head><body>x';
     expect(findBannerAt(page)).toBe(page.indexOf('x'));
