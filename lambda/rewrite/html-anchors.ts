@@ -152,7 +152,9 @@ function endOf(node: ChildNode): number | undefined {
  * footer goes before a final `</body>`, else at the end.
  */
 export function findFooterAt(html: string): number {
-  const trimmed = html.replace(/[\t\n\f\r ]+$/, '').length;
+  let trimmed = html.length;
+  // A scan, not /[\s]+$/: that regex is quadratic on long runs of white space inside the text.
+  while (trimmed > 0 && ' \t\n\f\r'.includes(html.charAt(trimmed - 1))) trimmed--;
   if (html.length <= MAX_FOOTER_PARSE_BYTES) {
     const last = parsed(html)
       .body?.childNodes.filter((n) => !('value' in n && /^[\t\n\f\r ]*$/.test(n.value)))
