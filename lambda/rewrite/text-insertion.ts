@@ -135,9 +135,10 @@ function insert(
     const html = foreign.html;
     const banner = additions.banner ? htmlBlock(additions.banner, 'banner', eol, marks.token) : '';
     const footer = additions.footer ? htmlBlock(additions.footer, 'footer', eol, marks.token) : '';
-    const footerAnchor = footer ? findFooterAt(html) : html.length;
     const bannerAnchor = banner ? findBannerAt(html) : 0;
-    if (bannerAnchor === undefined || bannerAnchor > footerAnchor) return NO_BODY_START;
+    if (bannerAnchor === undefined) return NO_BODY_START;
+    // An empty body: the footer follows the banner.
+    const footerAnchor = Math.max(bannerAnchor, footer ? findFooterAt(html) : html.length);
     const head = html.slice(0, bannerAnchor);
     const middle = html.slice(bannerAnchor, footerAnchor);
     const tail = html.slice(footerAnchor);

@@ -122,6 +122,12 @@ describe('findBannerAt', () => {
 });
 
 describe('findFooterAt', () => {
+  it('finds where browsers make an empty body: after the head', () => {
+    const page = '<html><head><title>t</title></head></html>\r\n';
+    expect(findBannerAt(page)).toBe(page.indexOf('</html>'));
+    expect(bannerIsFirst(page)).toBe(true);
+  });
+
   it('goes after the last node of the body, not inside a comment or a script', () => {
     const page =
       '<body><p>x</p><script>var s = "</body>";</script><!-- </body> -->\r\n</body></html>';
