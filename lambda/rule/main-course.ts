@@ -10,6 +10,7 @@ import { applyFallback } from './fallback';
 import { type EventInvocation, endInvocation, invocationFields, markerOf } from './invocation';
 import { reportFields } from './log-fields';
 import { changedAnything, unplacedAddition } from './report-checks';
+import { headOf } from './rewrite-head';
 import { type SideTasks, startSideTasks } from './side-tasks';
 import { putContent, storeOutput } from './store-and-put';
 import type { RuleResult } from './types';
@@ -79,14 +80,6 @@ async function getMessage({ event, deps, budget }: EventInvocation): Promise<Raw
     once: true,
   });
   return message;
-}
-
-async function headOf(rewrite: MessageRewrite): Promise<MessageHead> {
-  return rewrite.head.catch(async (error: unknown) => {
-    // `done` fails with the same error; wait for it so that nothing is left unhandled.
-    await rewrite.done.catch(() => undefined);
-    throw error;
-  });
 }
 
 /** A wrap the fallback tried failed: the failure path must not try it again. */

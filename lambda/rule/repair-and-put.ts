@@ -11,6 +11,7 @@ import {
 import { type EventInvocation, endInvocation, markerOf } from './invocation';
 import { reportFields } from './log-fields';
 import { changedAnything, unplacedAddition } from './report-checks';
+import { headOf } from './rewrite-head';
 import { putContent, storeOutput } from './store-and-put';
 import type { RuleResult } from './types';
 
@@ -59,7 +60,7 @@ export async function repairAndPut(
     return undefined;
   }
   const rewrite = startRewrite(Readable.from([repaired.message]), { marker: markerOf(invocation) });
-  await rewrite.head;
+  await headOf(rewrite);
   rewrite.apply(decision.content);
   const {
     stored,
