@@ -45,16 +45,15 @@ function indexInParent(node: Node): number {
   return typeof last === 'number' ? last : 1;
 }
 
-const MEDIA_TYPE = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+$/;
-
 /**
- * The media type readers go by: RFC 2045 section 5.2 reads a missing, empty or invalid
- * `Content-Type` (`text`, with no subtype) as text/plain; RFC 2046 section 5.1.5 makes the parts
- * of a multipart/digest message/rfc822 by default.
+ * The media type readers go by: RFC 2045 section 5.2 reads a missing or empty `Content-Type`, or
+ * one without a subtype (`text`), as text/plain; RFC 2046 section 5.1.5 makes the parts of a
+ * multipart/digest message/rfc822 by default. A value with a subtype stays as declared, however
+ * odd: treating a mangled `application/pdf` as text would put a banner into a file.
  */
 export function effectiveType(node: Pick<Node, 'contentType' | 'parentNode'>): string {
   const declared = node.contentType || '';
-  if (MEDIA_TYPE.test(declared)) return declared;
+  if (declared.includes('/')) return declared;
   const parent = node.parentNode || undefined;
   return !declared && parent?.multipart === 'digest' ? 'message/rfc822' : 'text/plain';
 }

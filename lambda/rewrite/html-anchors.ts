@@ -146,21 +146,27 @@ function endOf(node: ChildNode): number | undefined {
   return Math.max(inner ?? 0, location?.endOffset ?? 0) || undefined;
 }
 
+/** `end`, moved back over HTML white space (a scan: /\s+$/ is quadratic on long runs of it). */
+function trimmedEnd(html: string, end: number): number {
+  let at = end;
+  while (at > 0 && ' \t\n\f\r'.includes(html.charAt(at - 1))) at--;
+  return at;
+}
+
 /**
  * Where a footer goes: after the last node of the body as browsers build it, white space aside
  * (content written after `</body>` joins the body too). A document larger than MAX_FOOTER_PARSE_BYTES is not parsed: its
  * footer goes before a final `</body>`, else at the end.
  */
 export function findFooterAt(html: string): number {
-  let trimmed = html.length;
-  // A scan, not /[\s]+$/: that regex is quadratic on long runs of white space inside the text.
-  while (trimmed > 0 && ' \t\n\f\r'.includes(html.charAt(trimmed - 1))) trimmed--;
+  const trimmed = trimmedEnd(html, html.length);
   if (html.length <= MAX_FOOTER_PARSE_BYTES) {
     const last = parsed(html)
       .body?.childNodes.filter((n) => !('value' in n && /^[\t\n\f\r ]*$/.test(n.value)))
       .at(-1);
     const end = last && endOf(last);
-    if (end !== undefined) return end;
+    // Before the white space that ends the last text, as before `</body>`.
+    if (end !== undefined) return trimmedEnd(html, end);
   }
   const closing = /<\/body[\t\n\f\r ]*>(?:[\t\n\f\r ]*<\/html[\t\n\f\r ]*>)?[\t\n\f\r ]*$/i.exec(
     html,

@@ -68,6 +68,15 @@ const CASES: [string, () => Buffer, WarningOutcome][] = [
       ),
     'junked',
   ],
+  [
+    'a header block too large to read (judged from outside, as nothing proves otherwise)',
+    () =>
+      mail(
+        [...HEAD, ...Array.from({ length: 30_000 }, (_, i) => `X-Pad-${i}: ${'p'.repeat(40)}`)],
+        text('Pay now'),
+      ),
+    'junked',
+  ],
   ['two Subject: headers', () => mail([...HEAD, 'Subject: Second'], text('Pay now')), 'wrapped'],
   [
     'two Message-ID: headers',
