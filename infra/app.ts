@@ -6,7 +6,7 @@ import { WorkMailRewriteStack } from './workmail-rewrite-stack';
 
 const app = new App();
 try {
-  const { stackName, ...parameters } = readParameters(app.node);
+  const { stackName, ...parameters } = readParameters(app.node, process.env.CDK_DEFAULT_REGION);
   new WorkMailRewriteStack(app, stackName, {
     ...parameters,
     // Environment-agnostic unless the CLI knows the account and region (cdk deploy does).

@@ -1,3 +1,4 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import {
@@ -16,9 +17,16 @@ export interface Parameters {
   organizationId: string;
   bucketName?: string;
   logRetention?: logs.RetentionDays;
-  reservedConcurrency?: number;
+  reservedConcurrency?: number | 'unreserved';
   alarmEmail?: string;
   keepOriginalDays?: number;
+  /** A customer managed KMS key for both buckets (SSE-KMS); SSE-S3 without it. */
+  kmsKeyArn?: string;
+  removalPolicy?: RemovalPolicy;
+  /** WorkMail's email event log group, for the invocation watch. */
+  eventLogGroup?: string;
+  /** The flow rule's name, for the invocation watch. */
+  ruleName?: string;
   stackName: string;
 }
 
@@ -30,8 +38,18 @@ export const CONTEXT = {
   reservedConcurrency: 'reservedConcurrency',
   alarmEmail: 'alarmEmail',
   keepOriginalDays: 'keepOriginalDays',
+  kmsKeyArn: 'kmsKeyArn',
+  removalPolicy: 'removalPolicy',
+  eventLogGroup: 'eventLogGroup',
+  ruleName: 'ruleName',
   stackName: 'stackName',
 } as const;
+
+/** Key ARNs (single- or multi-Region keys); aliases do not fit key policy conditions. */
+const KMS_KEY_ARN =
+  /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+const REMOVAL_POLICIES = { retain: RemovalPolicy.RETAIN, destroy: RemovalPolicy.DESTROY } as const;
 
 const RETENTION_DAYS = new Set(
   Object.values(logs.RetentionDays).filter((value): value is number => typeof value === 'number'),
@@ -44,11 +62,12 @@ function text(node: Node, key: string): string | undefined {
 }
 
 /**
- * Reads and validates the deployment parameters from CDK context.
+ * Reads and validates the deployment parameters from CDK context; `region`, when known, is where
+ * the stack deploys.
  *
  * @throws ParameterError naming the parameter and what it expects
  */
-export function readParameters(node: Node): Parameters {
+export function readParameters(node: Node, region?: string): Parameters {
   const organizationId = text(node, CONTEXT.organizationId);
   if (!organizationId) {
     throw new ParameterError(
@@ -71,9 +90,27 @@ export function readParameters(node: Node): Parameters {
     );
   }
   const concurrency = text(node, CONTEXT.reservedConcurrency);
-  if (concurrency !== undefined && !/^[1-9][0-9]{0,4}$/.test(concurrency)) {
+  if (concurrency !== undefined && !/^([1-9][0-9]{0,4}|unreserved)$/.test(concurrency)) {
     throw new ParameterError(
-      `context value ${CONTEXT.reservedConcurrency} must be a whole number from 1, got ${JSON.stringify(concurrency)}`,
+      `context value ${CONTEXT.reservedConcurrency} must be a whole number from 1, or unreserved, got ${JSON.stringify(concurrency)}`,
+    );
+  }
+  const kmsKeyArn = text(node, CONTEXT.kmsKeyArn);
+  if (kmsKeyArn !== undefined && !KMS_KEY_ARN.test(kmsKeyArn)) {
+    throw new ParameterError(
+      `context value ${CONTEXT.kmsKeyArn} must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias), got ${JSON.stringify(kmsKeyArn)}`,
+    );
+  }
+  const keyRegion = kmsKeyArn?.split(':')[3];
+  if (region && keyRegion && keyRegion !== region) {
+    throw new ParameterError(
+      `context value ${CONTEXT.kmsKeyArn} names a key in ${keyRegion}, but the stack deploys to ${region}: S3 can only use a key of the bucket's region`,
+    );
+  }
+  const removal = text(node, CONTEXT.removalPolicy);
+  if (removal !== undefined && !Object.hasOwn(REMOVAL_POLICIES, removal)) {
+    throw new ParameterError(
+      `context value ${CONTEXT.removalPolicy} must be retain or destroy, got ${JSON.stringify(removal)}`,
     );
   }
   const alarmEmail = text(node, CONTEXT.alarmEmail);
@@ -91,9 +128,29 @@ export function readParameters(node: Node): Parameters {
       `context value ${CONTEXT.keepOriginalDays} must be a whole number of days from 1 to ${MAX_KEEP_DAYS} (0: keep no originals), got ${JSON.stringify(keepDays)}`,
     );
   }
+  const eventLogGroup = text(node, CONTEXT.eventLogGroup);
+  if (eventLogGroup !== undefined && !/^[\w./#-]{1,512}$/.test(eventLogGroup)) {
+    throw new ParameterError(
+      `context value ${CONTEXT.eventLogGroup} must be a log group name (letters, digits, _ - / . #), got ${JSON.stringify(eventLogGroup)}`,
+    );
+  }
+  const ruleName = text(node, CONTEXT.ruleName);
+  if (ruleName !== undefined && (!eventLogGroup || ruleName.includes('"'))) {
+    throw new ParameterError(
+      `context value ${CONTEXT.ruleName} needs ${CONTEXT.eventLogGroup} and must not contain a double quote, got ${JSON.stringify(ruleName)}`,
+    );
+  }
   return {
     organizationId,
-    ...(concurrency ? { reservedConcurrency: Number(concurrency) } : {}),
+    ...(eventLogGroup ? { eventLogGroup } : {}),
+    ...(ruleName ? { ruleName } : {}),
+    ...(concurrency
+      ? { reservedConcurrency: concurrency === 'unreserved' ? 'unreserved' : Number(concurrency) }
+      : {}),
+    ...(kmsKeyArn ? { kmsKeyArn } : {}),
+    ...(removal
+      ? { removalPolicy: REMOVAL_POLICIES[removal as keyof typeof REMOVAL_POLICIES] }
+      : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(bucketName ? { bucketName } : {}),
     ...(retention ? { logRetention: Number(retention) as logs.RetentionDays } : {}),

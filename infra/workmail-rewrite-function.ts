@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -10,6 +12,8 @@ import { DEFAULTS } from '../lambda/config';
 import { ENV } from '../lambda/env-names';
 import { bundledPolicy } from '../lambda/policy/bundled-policy';
 import { policyWarnings } from '../lambda/policy/policy-warnings';
+import { InvocationWatch, type InvocationWatchOptions } from './invocation-watch';
+import { allowMessageEncryption } from './message-encryption';
 import { acknowledgeRule, acknowledgeWildcardResource } from './nag-acknowledgements';
 import { type AlarmOptions, RewriteOperations } from './operations';
 
@@ -21,6 +25,11 @@ const ORGANIZATION_ID_PATTERN = /^m-[0-9a-f]{32}$/;
 
 /** S3 naming rules narrowed by the Message Flow API's `^[a-z0-9][a-z0-9\-]*$` (no dots). */
 const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
+/**
+ * Reserved concurrency unless told otherwise; see `reservedConcurrency` and docs/deployment.md.
+ */
+export const DEFAULT_RESERVED_CONCURRENCY = 20;
 
 /** Longest time originals may be kept: they are copies of private mail, not an archive. */
 export const MAX_KEEP_DAYS = 365;
@@ -61,12 +70,28 @@ export interface WorkMailRewriteFunctionProps {
   readonly memorySize?: number;
 
   /**
-   * Invocations the function may run at once (reserved concurrency), so that mail cannot starve
-   * other functions of the account, nor they it.
+   * Invocations the function may run at once (reserved concurrency), so that a flood of mail
+   * cannot starve the account's other functions, nor they it; invocations beyond it are
+   * throttled and WorkMail retries them, holding the mail. The default follows the benchmark and
+   * a busy organization's mail rate (docs/deployment.md, Concurrency): about 9 at once for 5,000
+   * mailboxes at their peak hour, so 20 leaves twice that. `'unreserved'` uses the account's
+   * shared pool (needed where the account's concurrency limit is under 120: Lambda keeps 100
+   * unreserved).
    *
-   * @default - unreserved: the account's shared pool
+   * @default 20
    */
-  readonly reservedConcurrency?: number;
+  readonly reservedConcurrency?: number | 'unreserved';
+
+  /**
+   * Encrypt both buckets with this customer managed KMS key (SSE-KMS, with S3 Bucket Keys)
+   * instead of S3-managed keys. The role may use it through S3 for the buckets' objects; the
+   * key policy must let WorkMail decrypt the rewritten messages: a key created in the same stack
+   * gets that statement, an imported key's statement is a stack output to add by hand. Nothing in
+   * AWS's documentation says WorkMail reads SSE-KMS objects: verify with `npm run smoke`.
+   *
+   * @default - SSE-S3 (S3-managed keys), as AWS's WorkMail samples use
+   */
+  readonly encryptionKey?: kms.IKey;
 
   /**
    * Alarm thresholds and notifications; see `AlarmOptions`.
@@ -74,6 +99,15 @@ export interface WorkMailRewriteFunctionProps {
    * @default - the four alarms with their default thresholds, no notifications
    */
   readonly alarms?: AlarmOptions;
+
+  /**
+   * Alarms from WorkMail's email event log for what the function cannot see: mail arrives but the
+   * function is not invoked, and WorkMail applies the rule's fallback itself. Needs email event
+   * logging on (WorkMail console, Monitoring settings); see `InvocationWatchOptions`.
+   *
+   * @default - no invocation watch
+   */
+  readonly invocationWatch?: InvocationWatchOptions;
 
   /**
    * Keep the untouched original of each message this many days (1 to 365), in a second bucket
@@ -86,7 +120,9 @@ export interface WorkMailRewriteFunctionProps {
   /**
    * What happens to the buckets and the log group when the stack is deleted. `DESTROY` empties
    * and deletes the buckets: they only hold copies of mail, which expire after a day (or
-   * `keepOriginalDays` for originals).
+   * `keepOriginalDays` for originals); it needs CDK's auto-delete helper (a function and a role
+   * that may delete the buckets' objects). `RETAIN` keeps them and leaves the helper out: the
+   * choice for production.
    *
    * @default RemovalPolicy.DESTROY
    */
@@ -133,6 +169,7 @@ export class WorkMailRewriteFunction extends Construct {
       expiryRule: 'ExpireRewrittenMessages',
       days: 1,
       removalPolicy,
+      encryptionKey: props.encryptionKey,
     });
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -154,6 +191,7 @@ export class WorkMailRewriteFunction extends Construct {
         expiryRule: 'ExpireOriginalMessages',
         days: props.keepOriginalDays,
         removalPolicy,
+        encryptionKey: props.encryptionKey,
       });
     }
 
@@ -191,6 +229,16 @@ export class WorkMailRewriteFunction extends Construct {
       );
     }
 
+    if (props.encryptionKey) {
+      allowMessageEncryption(this, {
+        key: props.encryptionKey,
+        role,
+        buckets: [this.bucket, ...(this.originalBucket ? [this.originalBucket] : [])],
+        keyPrefix: this.keyPrefix,
+        messageArns,
+      });
+    }
+
     acknowledgeWildcardResource(
       role,
       messageArns,
@@ -207,9 +255,11 @@ export class WorkMailRewriteFunction extends Construct {
       // WorkMail waits 15 s for the answer, cold start included: leave room for the start.
       timeout: Duration.seconds(12),
       memorySize: props.memorySize ?? 512,
-      ...(props.reservedConcurrency === undefined
+      ...(props.reservedConcurrency === 'unreserved'
         ? {}
-        : { reservedConcurrentExecutions: props.reservedConcurrency }),
+        : {
+            reservedConcurrentExecutions: props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY,
+          }),
       role,
       logGroup,
       environment: {
@@ -243,21 +293,40 @@ export class WorkMailRewriteFunction extends Construct {
       sourceAccount: stack.account,
     });
     this.operations = new RewriteOperations(this, 'Operations', this.alias, props.alarms);
+    if (props.invocationWatch) {
+      const watch = new InvocationWatch(this, 'InvocationWatch', this.alias, props.invocationWatch);
+      const { topic } = this.operations;
+      if (topic) for (const alarm of watch.alarms) alarm.addAlarmAction(new SnsAction(topic));
+    }
   }
 }
 
 /**
  * A bucket for copies of mail: private, SSE-S3 (the Message Flow API's samples use it; WorkMail
- * reading SSE-KMS objects is undocumented), TLS only, emptied after `days`.
+ * reading SSE-KMS objects is undocumented) or SSE-KMS with the given key, TLS only, emptied
+ * after `days`.
  */
 function mailBucket(
   scope: Construct,
   id: string,
-  options: { bucketName?: string; expiryRule: string; days: number; removalPolicy: RemovalPolicy },
+  options: {
+    bucketName?: string;
+    expiryRule: string;
+    days: number;
+    removalPolicy: RemovalPolicy;
+    encryptionKey?: kms.IKey;
+  },
 ): s3.Bucket {
   const bucket = new s3.Bucket(scope, id, {
     bucketName: options.bucketName,
-    encryption: s3.BucketEncryption.S3_MANAGED,
+    ...(options.encryptionKey
+      ? {
+          encryption: s3.BucketEncryption.KMS,
+          encryptionKey: options.encryptionKey,
+          // One data key per bucket instead of a KMS call per object.
+          bucketKeyEnabled: true,
+        }
+      : { encryption: s3.BucketEncryption.S3_MANAGED }),
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -317,6 +386,16 @@ function validateProps(props: WorkMailRewriteFunctionProps): void {
   const bucketProblem =
     bucketName !== undefined && !Token.isUnresolved(bucketName) && bucketNameProblem(bucketName);
   if (bucketProblem) throw new Error(`bucketName ${bucketProblem}`);
+  const concurrency = props.reservedConcurrency;
+  if (
+    concurrency !== undefined &&
+    concurrency !== 'unreserved' &&
+    !(Number.isInteger(concurrency) && concurrency >= 1)
+  ) {
+    throw new Error(
+      `reservedConcurrency must be a whole number from 1 or 'unreserved', got ${concurrency}`,
+    );
+  }
   const days = props.keepOriginalDays;
   if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= MAX_KEEP_DAYS)) {
     throw new Error(

@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { Parameters } from './parameters';
 import { WorkMailRewriteFunction } from './workmail-rewrite-function';
@@ -9,10 +10,19 @@ export class WorkMailRewriteStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StackProps & Omit<Parameters, 'stackName'>) {
     super(scope, id, props);
-    const { alarmEmail, ...rewriteProps } = props;
+    const { alarmEmail, kmsKeyArn, eventLogGroup, ruleName, ...rewriteProps } = props;
     this.rewrite = new WorkMailRewriteFunction(this, 'Rewrite', {
       ...rewriteProps,
       ...(alarmEmail ? { alarms: { email: alarmEmail } } : {}),
+      ...(kmsKeyArn ? { encryptionKey: kms.Key.fromKeyArn(this, 'MessageKey', kmsKeyArn) } : {}),
+      ...(eventLogGroup
+        ? {
+            invocationWatch: {
+              eventLogGroupName: eventLogGroup,
+              ...(ruleName ? { ruleName } : {}),
+            },
+          }
+        : {}),
     });
     new CfnOutput(this, 'FunctionArn', {
       description:
@@ -39,9 +49,12 @@ export class WorkMailRewriteStack extends Stack {
         'WorkMail console > your organization > Organization settings > Inbound rules > Create: ' +
         'Action "Run Lambda", tick "Run synchronously", enter FunctionArn (the live alias), ' +
         'Sender domains or addresses "*" and Destination "*" (a synchronous rule takes only *), ' +
-        'Fallback action "Default" (deliver unchanged if the function cannot answer), ' +
+        'Fallback action (what WorkMail does when it cannot get an answer): "Deliver to junk folder" ' +
+        'for the inbound rule (outside mail that missed its warning goes to junk, not the inbox), ' +
+        '"Default" for an outbound rule (sent without its footer rather than stopped), ' +
         'Rule timeout 5-10 minutes (how long WorkMail retries a failed call). ' +
-        'Then turn on email event logging (Monitoring settings). README has details.',
+        'Then turn on email event logging (Monitoring settings) and run npm run smoke. ' +
+        'docs/deployment.md has details.',
     });
   }
 }

@@ -8,11 +8,18 @@ export interface DeployedFunction {
   bundlePath: string;
   /** Values are strings, or CloudFormation expressions (`{ "Ref": ... }`) resolved at deploy. */
   environment: Record<string, unknown>;
+  /** The stack's template, as synthesized. */
+  template: Template;
 }
 
-interface TemplateResource {
+export interface Template {
+  Resources?: Record<string, TemplateResource>;
+}
+
+export interface TemplateResource {
   Type: string;
   Properties: {
+    [property: string]: unknown;
     Handler?: string;
     Code?: { S3Key?: unknown };
     Environment?: { Variables?: Record<string, unknown> };
@@ -29,9 +36,7 @@ export function findDeployedFunction(assemblyDir: string): DeployedFunction {
   }
   const templates = readdirSync(assemblyDir).filter((name) => name.endsWith('.template.json'));
   for (const name of templates) {
-    const template = JSON.parse(readFileSync(join(assemblyDir, name), 'utf8')) as {
-      Resources?: Record<string, TemplateResource>;
-    };
+    const template = JSON.parse(readFileSync(join(assemblyDir, name), 'utf8')) as Template;
     for (const resource of Object.values(template.Resources ?? {})) {
       const variables = resource.Properties?.Environment?.Variables;
       if (resource.Type !== 'AWS::Lambda::Function' || !variables?.[ENV.bucket]) continue;
@@ -44,7 +49,7 @@ export function findDeployedFunction(assemblyDir: string): DeployedFunction {
       if (!existsSync(bundlePath)) {
         throw new UsageError(`${bundlePath} does not exist: synthesize with bundling enabled`);
       }
-      return { bundlePath, environment: variables };
+      return { bundlePath, environment: variables, template };
     }
   }
   throw new UsageError(`no template in ${assemblyDir} has the rule's function`);

@@ -1,12 +1,14 @@
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { type AwsClients, type ClientOverrides, createAwsClients } from '../lambda/aws/clients';
 import { MessageFlowEmulator } from './message-flow-emulator';
 import type { ContentRules } from './put-content-rules';
 import { S3FaultProxy } from './s3-fault-proxy';
-import { S3RVER_CREDENTIALS, startS3Server } from './s3-server';
+import { type LocalS3, S3RVER_CREDENTIALS, startS3Server } from './s3-server';
 
 /** The bucket the local S3 server starts with. */
 export const LOCAL_BUCKET = 'workmail-rewrite-local';
-const REGION = 'us-east-1';
+/** The region the local services and their clients use. */
+export const LOCAL_REGION = 'us-east-1';
 
 export interface LocalServices {
   /** The clients the handler uses, pointed at the local servers. */
@@ -32,11 +34,18 @@ export async function startLocalServices(
     s3Faults?: boolean;
     emulatorPort?: number;
     s3Port?: number;
+    /**
+     * An S3 already running (e.g. moto_server, which enforces conditional writes) instead of a
+     * new s3rver; the bucket is created there, and the server is left running on close.
+     */
+    s3Endpoint?: string;
   } = {},
 ): Promise<LocalServices> {
-  const s3 = await startS3Server([LOCAL_BUCKET], options.s3Port);
+  const s3 = options.s3Endpoint
+    ? await externalS3(options.s3Endpoint)
+    : await startS3Server([LOCAL_BUCKET], options.s3Port);
   const workmailSide = createAwsClients({
-    region: REGION,
+    region: LOCAL_REGION,
     credentials: S3RVER_CREDENTIALS,
     s3Endpoint: s3.endpoint,
   });
@@ -47,7 +56,7 @@ export async function startLocalServices(
   // The handler may reach S3 through a fault proxy; WorkMail's side always reads it directly.
   const s3Faults = options.s3Faults ? await S3FaultProxy.start(s3.endpoint) : undefined;
   const overrides = {
-    region: REGION,
+    region: LOCAL_REGION,
     credentials: S3RVER_CREDENTIALS,
     s3Endpoint: s3Faults?.endpoint ?? s3.endpoint,
     messageFlowEndpoint: emulator.endpoint,
@@ -73,6 +82,23 @@ export async function startLocalServices(
       await s3.close();
     },
   };
+}
+
+async function externalS3(endpoint: string): Promise<LocalS3> {
+  const { s3 } = createAwsClients({
+    region: LOCAL_REGION,
+    credentials: S3RVER_CREDENTIALS,
+    s3Endpoint: endpoint,
+  });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: LOCAL_BUCKET }));
+  } catch (error) {
+    // Several services may share one server: the bucket is then already there.
+    if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
+  } finally {
+    s3.destroy();
+  }
+  return { endpoint, close: async () => {} };
 }
 
 /**

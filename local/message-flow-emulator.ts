@@ -3,6 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type ContentRules, putContentProblem } from './put-content-rules';
+import {
+  type FlowDirection,
+  type ObjectReference,
+  unverifiedKeys,
+  type WorkMailAccess,
+  workMailReadDenial,
+} from './workmail-access';
 
 /** The errors the Message Flow API models, with the HTTP status the service sends. */
 export const MODELLED_ERRORS = {
@@ -52,6 +59,7 @@ export interface RecordedUpdate {
 const MESSAGE_ID = /^[\s\S]{1,120}$/;
 const BUCKET = /^[a-z0-9][a-z0-9-]{2,62}$/;
 const KEY = /^[a-zA-Z0-9\-/]{1,1024}$/;
+const CANNOT_READ = 'WorkMail could not read the email content from the S3 location provided.';
 const ERROR_TYPE_SUFFIX = ':http://internal.amazon.com/coral/com.amazonaws.workmailmessageflow/';
 
 class HttpError extends Error {
@@ -81,7 +89,13 @@ export class MessageFlowEmulator {
   readonly updates: RecordedUpdate[] = [];
   /** When each slow (dripped) Get body was complete, in milliseconds since the epoch. */
   readonly dripsEndedAt: number[] = [];
+  /** Why each Put that WorkMail's read of S3 would fail was refused, in order. */
+  readonly accessDenials: string[] = [];
+  /** What the enforced access cannot verify (an SSE-KMS key whose policy is unknown). */
+  readonly accessNotes: string[] = [];
   private readonly messages = new Map<string, Buffer>();
+  private readonly directions = new Map<string, FlowDirection>();
+  private access?: WorkMailAccess;
   private readonly faults: Record<Operation, Fault[]> = { get: [], put: [] };
 
   private constructor(
@@ -118,9 +132,20 @@ export class MessageFlowEmulator {
     return `http://127.0.0.1:${port}`;
   }
 
-  /** Puts a message in transit, as if WorkMail had just received it. */
-  addMessage(messageId: string, content: Buffer): void {
+  /** Puts a message in transit, as if WorkMail had just received (or was sending) it. */
+  addMessage(messageId: string, content: Buffer, direction: FlowDirection = 'INBOUND'): void {
     this.messages.set(messageId, content);
+    this.directions.set(messageId, direction);
+  }
+
+  /**
+   * From now on, a Put's object is read only if `access` (the bucket policy, for this
+   * organization) lets WorkMail read it, as the service does; otherwise the Put fails with
+   * InvalidContentLocation. Without it, the emulator reads S3 with full access.
+   */
+  enforceAccess(access: WorkMailAccess): void {
+    this.access = access;
+    this.accessNotes.push(...unverifiedKeys(access));
   }
 
   /** Takes a message out of transit: later requests for it answer ResourceNotFoundException. */
@@ -195,7 +220,7 @@ export class MessageFlowEmulator {
   private async put(messageId: string, body: Buffer, response: ServerResponse): Promise<void> {
     this.requireMessage(messageId);
     const reference = this.parseReference(body);
-    const content = await this.readObject(reference);
+    const content = await this.readObject(messageId, reference);
     const problem = await putContentProblem(content, this.contentRules);
     if (problem) throw new HttpError(400, 'MessageRejected', problem);
     if (!this.keepOriginals) this.messages.set(messageId, content);
@@ -249,7 +274,20 @@ export class MessageFlowEmulator {
     return { bucket, key, ...(objectVersion ? { objectVersion } : {}) };
   }
 
-  private async readObject(reference: RecordedUpdate['s3Reference']): Promise<Buffer> {
+  private async readObject(messageId: string, reference: ObjectReference): Promise<Buffer> {
+    const denial =
+      this.access &&
+      workMailReadDenial(
+        this.access,
+        messageId,
+        this.directions.get(messageId) ?? 'INBOUND',
+        reference,
+      );
+    if (denial) {
+      this.accessDenials.push(denial);
+      // The service says no more than this; the emulator's reason helps the one reading the log.
+      throw new HttpError(400, 'InvalidContentLocation', `${CANNOT_READ} (emulator: ${denial})`);
+    }
     try {
       const object = await this.s3.send(
         new GetObjectCommand({
@@ -264,11 +302,7 @@ export class MessageFlowEmulator {
         ).transformToByteArray(),
       );
     } catch {
-      throw new HttpError(
-        400,
-        'InvalidContentLocation',
-        'WorkMail could not read the email content from the S3 location provided.',
-      );
+      throw new HttpError(400, 'InvalidContentLocation', CANNOT_READ);
     }
   }
 

@@ -23,15 +23,22 @@ import type { Repair } from '../lambda/rewrite';
 import type { AuditResult, RuleResult } from '../lambda/rule/run-rule';
 import type { WorkMailSyncResponse } from '../lambda/workmail';
 import { invokeBundle, thrownResult } from './bundle-invocation';
+import { deployedAccess } from './deployed-access';
 import { findDeployedFunction, localEnvironment } from './deployed-function';
 import { EVENTS_DIR, messagePathFor } from './events';
 import { localContext, WORKMAIL_ANSWER_LIMIT_MS } from './lambda-context';
-import { type LocalServices, sdkEnvironment, startLocalServices } from './local-services';
+import {
+  LOCAL_REGION,
+  type LocalServices,
+  sdkEnvironment,
+  startLocalServices,
+} from './local-services';
 import { describeChanges, type MessageChanges } from './message-diff';
 import { THROTTLING } from './message-flow-emulator';
 import { readPolicyFile, UsageError } from './policy-file';
 import { previewPage } from './preview';
 import { readOnlyPorts } from './read-only-ports';
+import type { FlowDirection } from './workmail-access';
 
 /** Service behaviours `--simulate` can ask the emulator for. */
 const SIMULATIONS: Record<string, (services: LocalServices, messageId: string) => void> = {
@@ -119,6 +126,12 @@ function readEvent(path: string): { payload: unknown; messageId: string } {
     throw new UsageError(`event file ${path} has no messageId`);
   }
   return { payload, messageId };
+}
+
+function flowDirection(payload: unknown): FlowDirection {
+  return (payload as { flowDirection?: unknown }).flowDirection === 'OUTBOUND'
+    ? 'OUTBOUND'
+    : 'INBOUND';
 }
 
 function readMessage(path: string): Buffer {
@@ -210,6 +223,10 @@ interface ReplaySummary {
   repairs?: Repair[];
   timeMs: number;
   files: { original: string; rewritten?: string; preview?: string };
+  /** Why WorkMail could not read the rewritten message (`--bundle`: the stack's bucket policy). */
+  accessDenial?: string;
+  /** What WorkMail's access could not be verified for (`--bundle`). */
+  accessNotes?: string[];
   changes?: MessageChanges;
   /** What the policy's audit-only rules would have done, had they been live. */
   audit?: {
@@ -254,13 +271,15 @@ const LOCAL_ORIGINALS_BUCKET = 'workmail-originals-local';
  */
 async function runBundle(assemblyDir: string, services: LocalServices, payload: unknown) {
   const deployed = findDeployedFunction(assemblyDir);
-  if (ENV.originalBucket in deployed.environment) {
-    await services.clients.s3.send(new CreateBucketCommand({ Bucket: LOCAL_ORIGINALS_BUCKET }));
-  }
   const buckets = {
     [ENV.bucket]: services.bucket,
     [ENV.originalBucket]: LOCAL_ORIGINALS_BUCKET,
   };
+  // WorkMail reads the rewritten message under the stack's bucket policy, not with full access.
+  services.emulator.enforceAccess(deployedAccess(deployed, buckets, LOCAL_REGION));
+  if (ENV.originalBucket in deployed.environment) {
+    await services.clients.s3.send(new CreateBucketCommand({ Bucket: LOCAL_ORIGINALS_BUCKET }));
+  }
   const environment = {
     ...localEnvironment(deployed.environment, buckets),
     PATH: process.env.PATH ?? '',
@@ -277,6 +296,10 @@ interface ReplayRun {
   /** The message as the audit-only rules would have made it. */
   audited?: Buffer;
   timeMs: number;
+  /** Why WorkMail (the emulator) could not read the rewritten message under the bucket policy. */
+  accessDenial?: string;
+  /** What WorkMail's access could not be verified for (`--bundle`: a KMS key not in the template). */
+  accessNotes?: string[];
 }
 
 /** Against the local S3 server and the Message Flow emulator, over HTTP. */
@@ -289,7 +312,7 @@ async function runLocally(
   const original = readMessage(options.messagePath ?? messagePathFor(messageId));
   const services = await startLocalServices();
   try {
-    services.emulator.addMessage(messageId, original);
+    services.emulator.addMessage(messageId, original, flowDirection(payload));
     if (options.simulate) SIMULATIONS[options.simulate]?.(services, messageId);
     const started = Date.now();
     const audit = auditCapture();
@@ -304,10 +327,14 @@ async function runLocally(
           .catch((error: Error) => thrownResult(error.name));
     const rewritten = services.emulator.updates.at(-1)?.content;
     const audited = audit.message();
+    const [accessDenial] = services.emulator.accessDenials;
+    const { accessNotes } = services.emulator;
     return {
       result,
       original,
       timeMs: Date.now() - started,
+      ...(accessDenial ? { accessDenial } : {}),
+      ...(accessNotes.length ? { accessNotes } : {}),
       ...(rewritten ? { rewritten } : {}),
       ...(audited ? { audited } : {}),
     };
@@ -320,7 +347,11 @@ async function runLocally(
  * Against real AWS, read-only: the user's credentials and region, a message under 24 hours old.
  * The real Get; the rewritten message stays on this machine and no Put is made.
  */
-async function runAgainstAws(payload: unknown, messageId: string, policy: Policy) {
+async function runAgainstAws(
+  payload: unknown,
+  messageId: string,
+  policy: Policy,
+): Promise<ReplayRun> {
   const readOnly = readOnlyPorts(sdkMessageFlow(createAwsClients().messageFlow));
   const audit = auditCapture();
   const rule = productionRule({ [ENV.bucket]: 'read-only-replay' }, policy, {
@@ -351,7 +382,7 @@ async function runAgainstAws(payload: unknown, messageId: string, policy: Policy
 async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
   const { payload, messageId } = readEvent(options.eventPath);
   const policy = options.policyPath ? readPolicyFile(options.policyPath) : bundledPolicy();
-  const { result, original, rewritten, audited, timeMs } = options.aws
+  const { result, original, rewritten, audited, timeMs, accessDenial, accessNotes } = options.aws
     ? await runAgainstAws(payload, messageId, policy)
     : await runLocally(options, payload, messageId, policy);
   const summary: ReplaySummary = {
@@ -365,6 +396,8 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
     ...(result.repairs?.length ? { repairs: result.repairs } : {}),
     timeMs,
     files: { original: join(options.outDir, `${messageId}.original.eml`) },
+    ...(accessDenial ? { accessDenial } : {}),
+    ...(accessNotes ? { accessNotes } : {}),
   };
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(summary.files.original, original);
@@ -398,6 +431,10 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
     ...describeActions(result.response),
     `Outcome: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}${rewritten ? put : ''}`,
     ...(summary.repairs ?? []).map((r) => `Repaired:  part ${r.part}: ${r.kind} (${r.detail})`),
+    ...(accessDenial ? [`WorkMail could not read the rewritten message: ${accessDenial}`] : []),
+    ...(accessNotes ?? []).map(
+      (note) => `Note: ${note}; WorkMail's read of it is unverified (docs/deployment.md)`,
+    ),
     ...(summary.changes ? describeMessageChanges(summary.changes) : []),
     `Original:  ${summary.files.original}`,
     ...(summary.files.rewritten ? [`Rewritten: ${summary.files.rewritten}`] : []),

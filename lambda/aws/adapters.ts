@@ -48,9 +48,18 @@ export function sdkMessageFlow(client: WorkMailMessageFlowClient): MessageFlow {
   };
 }
 
+/** S3's answer to a conditional write whose key is taken (HTTP 412). */
+function isPreconditionFailed(error: unknown): boolean {
+  const failed = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return failed?.name === 'PreconditionFailed' || failed?.$metadata?.httpStatusCode === 412;
+}
+
 /**
  * Streams messages to a bucket with lib-storage (multipart above 5 MB, aborted on error); S3's
- * failures come out as `ServiceError`s, a failing body's error as it is.
+ * failures come out as `ServiceError`s, a failing body's error as it is. Writes are conditional
+ * (`If-None-Match: *`): the key is the invocation's own, so an object already there was stored by
+ * an earlier attempt of the same invocation, and a retry must not replace it while WorkMail may be
+ * reading it. That object is then the one to put.
  */
 export function s3MessageStore(client: S3Client, bucket: string): MessageStore {
   return {
@@ -59,7 +68,13 @@ export function s3MessageStore(client: S3Client, bucket: string): MessageStore {
       signal?.throwIfAborted();
       const upload = new Upload({
         client,
-        params: { Bucket: bucket, Key: key, Body: body, ContentType: 'message/rfc822' },
+        params: {
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'message/rfc822',
+          IfNoneMatch: '*',
+        },
         partSize: PART_SIZE,
         queueSize: 2,
         leavePartsOnError: false,
@@ -67,8 +82,17 @@ export function s3MessageStore(client: S3Client, bucket: string): MessageStore {
       const abort = () => void upload.abort();
       signal?.addEventListener('abort', abort, { once: true });
       try {
-        const result = await portCall(() => upload.done());
-        return { bucket, key, ...(result.VersionId ? { versionId: result.VersionId } : {}) };
+        // A taken key (412) is not a failure: the earlier attempt's object is the one to put.
+        const result = await portCall(() =>
+          upload.done().catch((error: unknown) => {
+            if (isPreconditionFailed(error)) return undefined;
+            throw error;
+          }),
+        );
+        if (!result) return { bucket, key, alreadyStored: true };
+        // Unversioned buckets may answer the version id "null", which names no version.
+        const { VersionId: versionId } = result;
+        return { bucket, key, ...(versionId && versionId !== 'null' ? { versionId } : {}) };
       } finally {
         signal?.removeEventListener('abort', abort);
       }

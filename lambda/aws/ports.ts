@@ -6,6 +6,11 @@ export interface StoredObject {
   key: string;
   /** Set when the bucket is versioned, so the Put names exactly the bytes this run wrote. */
   versionId?: string;
+  /**
+   * An earlier attempt of this invocation had already stored the object (the conditional write
+   * found the key taken): this run wrote nothing, and the object is that attempt's.
+   */
+  alreadyStored?: true;
 }
 
 /** A message's raw MIME as it streams in. */
@@ -25,7 +30,10 @@ export interface MessageFlow {
 
 /** The bucket that WorkMail reads rewritten messages from. */
 export interface MessageStore {
-  /** Streams `body` to `key`, overwriting what is there; resolves once it is stored. */
+  /**
+   * Streams `body` to `key` unless an object is already there (then `alreadyStored`); resolves
+   * once it is stored.
+   */
   put(key: string, body: Readable, signal?: AbortSignal): Promise<StoredObject>;
 }
 

@@ -15,6 +15,13 @@ const MESSAGE_FLOW_ERRORS: Record<string, ServiceFailure> = {
   InvalidContentLocation: 'invalid-content-location',
 };
 
+/** S3's errors whose name says what to do. */
+const S3_ERRORS: Record<string, ServiceFailure> = {
+  // 409 while another conditional write of the same key is under way: an earlier attempt of this
+  // invocation is storing it, and the next attempt will find it stored.
+  ConditionalRequestConflict: 'transient-error',
+};
+
 /**
  * The port's error for what an SDK call failed with. Errors that did not come from a service or
  * its connection (our own, a stream closed by the rewrite) pass as they are.
@@ -24,6 +31,7 @@ export function fromSdkError(error: unknown): unknown {
   const sdkError = error as Parameters<typeof isThrottlingError>[0] & Error;
   const failure: ServiceFailure | undefined =
     MESSAGE_FLOW_ERRORS[error.name] ??
+    S3_ERRORS[error.name] ??
     (isThrottlingError(sdkError)
       ? 'throttled'
       : isTransientError(sdkError) || isServerError(sdkError)

@@ -168,7 +168,12 @@ async function wrapAndPut(
     from: wrapperFrom(event),
     now: () => new Date(deps.now()),
   });
-  const { stored, objectKey } = await storeOutput(invocation, wrapped.output, wrapped.done);
+  const { stored, objectKey } = await storeOutput(
+    invocation,
+    wrapped.output,
+    wrapped.done,
+    'wrapped',
+  );
   await putContent(invocation, stored);
   return endInvocation(
     invocation,

@@ -37,6 +37,8 @@ export interface HarnessOptions {
   createOriginalBucket?: boolean;
   /** The emulator's content rules: `documented` (default), or also the assumed ones. */
   contentRules?: ContentRules;
+  /** An S3 already running (moto_server) instead of a new s3rver. */
+  s3Endpoint?: string;
 }
 
 export async function startHarness(
@@ -48,6 +50,7 @@ export async function startHarness(
   const services = await startLocalServices({
     s3Faults: options.s3Faults ?? false,
     contentRules: options.contentRules ?? 'documented',
+    ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
   });
   const log = new RecordingLog();
   const measures: InvocationMeasure[] = [];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { WorkMailRewriteStack } from '../../infra/workmail-rewrite-stack';
@@ -20,8 +20,12 @@ export interface SynthOptions {
   /** Register cdk-nag's AwsSolutions checks, as infra/app.ts does. */
   nag?: boolean;
   alarmEmail?: string;
-  reservedConcurrency?: number;
+  reservedConcurrency?: number | 'unreserved';
   keepOriginalDays?: number;
+  kmsKeyArn?: string;
+  removalPolicy?: RemovalPolicy;
+  eventLogGroup?: string;
+  ruleName?: string;
 }
 
 export function synthStack(options: SynthOptions = {}) {
@@ -34,6 +38,10 @@ export function synthStack(options: SynthOptions = {}) {
     ...(options.alarmEmail ? { alarmEmail: options.alarmEmail } : {}),
     ...(options.reservedConcurrency ? { reservedConcurrency: options.reservedConcurrency } : {}),
     ...(options.keepOriginalDays ? { keepOriginalDays: options.keepOriginalDays } : {}),
+    ...(options.kmsKeyArn ? { kmsKeyArn: options.kmsKeyArn } : {}),
+    ...(options.removalPolicy ? { removalPolicy: options.removalPolicy } : {}),
+    ...(options.eventLogGroup ? { eventLogGroup: options.eventLogGroup } : {}),
+    ...(options.ruleName ? { ruleName: options.ruleName } : {}),
     ...(options.region ? { env: { account: ACCOUNT, region: options.region } } : {}),
   });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,15 +1,16 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ENV } from '../../lambda/env-names';
 import { replay } from '../helpers/replay-cli';
-import { synthStack } from '../helpers/synth';
+import { ORG_ID, synthStack } from '../helpers/synth';
 import { CHILD_PROCESS_TIMEOUT } from '../helpers/timeouts';
 
 const INBOUND_ID = '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5d';
+const OTHER_ORG = 'm-ffffffffffffffffffffffffffffffff';
 
 const run = promisify(execFile);
 
@@ -115,6 +116,39 @@ describe('the function bundle', () => {
         expect(outcome(fromBundle.stdout)).toEqual(outcome(fromSources.stdout));
       } finally {
         rmSync(out, { recursive: true, force: true });
+      }
+    },
+    CHILD_PROCESS_TIMEOUT,
+  );
+
+  it(
+    'gives InvalidContentLocation when the synthesized bucket policy names another organization',
+    async () => {
+      // Prepare: the same assembly, its bucket policy pointing at another organization's messages
+      const copy = mkdtempSync(join(tmpdir(), 'bundle-other-org-'));
+      const out = join(copy, 'out');
+      try {
+        cpSync(assembly.directory, copy, { recursive: true });
+        const templateFile = join(copy, assembly.getStackArtifact(stack.artifactId).templateFile);
+        const text = readFileSync(templateFile, 'utf8');
+        expect(text).toContain(`:message/${ORG_ID}/*`);
+        writeFileSync(
+          templateFile,
+          text.split(`:message/${ORG_ID}/*`).join(`:message/${OTHER_ORG}/*`),
+        );
+        // Act
+        const { code, stdout } = await replay('--bundle', copy, '--json', '--out', out);
+        // Assess
+        const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+        expect(code).toBe(0);
+        expect(summary.outcome).toEqual({
+          kind: 'failed',
+          detail: 'delivered-unchanged-after-failure',
+          reason: 'invalid-content-location',
+        });
+        expect(summary.accessDenial).toContain('ArnLike aws:SourceArn');
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
       }
     },
     CHILD_PROCESS_TIMEOUT,

@@ -88,14 +88,20 @@ describe('operations', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
-  it('reserves concurrency when asked', () => {
-    synthStack({ region: REGION, reservedConcurrency: 20 })
-      .template()
-      .hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 20 });
+  it('reserves 20 concurrent invocations by default, another number or none when asked', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
-      ReservedConcurrentExecutions: Match.absent(),
+      ReservedConcurrentExecutions: 20,
     });
+    synthStack({ region: REGION, reservedConcurrency: 50 })
+      .template()
+      .hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 50 });
+    synthStack({ region: REGION, reservedConcurrency: 'unreserved' })
+      .template()
+      .hasResourceProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs24.x',
+        ReservedConcurrentExecutions: Match.absent(),
+      });
   });
 });
 

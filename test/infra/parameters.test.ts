@@ -1,7 +1,9 @@
-import { App } from 'aws-cdk-lib';
+import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CONTEXT, ParameterError, readParameters } from '../../infra/parameters';
 import { ORG_ID } from '../helpers/synth';
+
+const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 
 function parametersOf(context: Record<string, unknown>) {
   return readParameters(new App({ context }).node);
@@ -25,8 +27,12 @@ describe('readParameters', () => {
         [CONTEXT.reservedConcurrency]: '20',
         [CONTEXT.alarmEmail]: 'mail-admin@corp.example',
         [CONTEXT.keepOriginalDays]: '7',
+        [CONTEXT.kmsKeyArn]: KEY_ARN,
+        [CONTEXT.removalPolicy]: 'retain',
       }),
     ).toEqual({
+      kmsKeyArn: KEY_ARN,
+      removalPolicy: RemovalPolicy.RETAIN,
       organizationId: ORG_ID,
       reservedConcurrency: 20,
       alarmEmail: 'mail-admin@corp.example',
@@ -34,6 +40,38 @@ describe('readParameters', () => {
       logRetention: RetentionDays.THREE_MONTHS,
       keepOriginalDays: 7,
       stackName: 'AcmeMailRule',
+    });
+  });
+
+  it('reads unreserved concurrency, and a multi-Region key', () => {
+    const mrk = 'arn:aws:kms:eu-west-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef';
+    expect(
+      parametersOf({
+        [CONTEXT.organizationId]: ORG_ID,
+        [CONTEXT.reservedConcurrency]: 'unreserved',
+        [CONTEXT.kmsKeyArn]: mrk,
+        [CONTEXT.removalPolicy]: 'destroy',
+        [CONTEXT.eventLogGroup]: '/aws/workmail/events',
+        [CONTEXT.ruleName]: 'Warn external',
+      }),
+    ).toMatchObject({
+      eventLogGroup: '/aws/workmail/events',
+      ruleName: 'Warn external',
+      reservedConcurrency: 'unreserved',
+      kmsKeyArn: mrk,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  });
+
+  it('fails on a key of another region than the stack’s, when the region is known', () => {
+    const context = { [CONTEXT.organizationId]: ORG_ID, [CONTEXT.kmsKeyArn]: KEY_ARN };
+    expect(() => readParameters(new App({ context }).node, 'us-east-1')).toThrow(
+      new ParameterError(
+        "context value kmsKeyArn names a key in eu-west-1, but the stack deploys to us-east-1: S3 can only use a key of the bucket's region",
+      ),
+    );
+    expect(readParameters(new App({ context }).node, 'eu-west-1')).toMatchObject({
+      kmsKeyArn: KEY_ARN,
     });
   });
 
@@ -68,7 +106,23 @@ describe('readParameters', () => {
     ],
     [
       { orgId: ORG_ID, reservedConcurrency: '0' },
-      /^context value reservedConcurrency must be a whole number from 1, got "0"$/,
+      /^context value reservedConcurrency must be a whole number from 1, or unreserved, got "0"$/,
+    ],
+    [
+      { orgId: ORG_ID, kmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:alias/mail' },
+      /^context value kmsKeyArn must be a KMS key ARN .*not an alias.*got "arn:aws:kms:eu-west-1:111122223333:alias\/mail"$/,
+    ],
+    [
+      { orgId: ORG_ID, ruleName: 'Warn external' },
+      /^context value ruleName needs eventLogGroup and must not contain a double quote/,
+    ],
+    [
+      { orgId: ORG_ID, eventLogGroup: 'my events' },
+      /^context value eventLogGroup must be a log group name/,
+    ],
+    [
+      { orgId: ORG_ID, removalPolicy: 'constructor' },
+      /^context value removalPolicy must be retain or destroy, got "constructor"$/,
     ],
     [
       { orgId: ORG_ID, alarmEmail: 'not-an-address' },

@@ -17,6 +17,7 @@ const CLASSES = {
   InvalidContentLocation,
 };
 const TOP = 'From: a@partner.example\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n';
+const ORG = 'm-0123456789abcdef0123456789abcdef';
 const MESSAGE = Buffer.from(`${TOP}Subject: hi\r\n\r\nbody\r\n`);
 
 describe('MessageFlowEmulator, through the real SDK client', () => {
@@ -168,6 +169,72 @@ describe('MessageFlowEmulator, through the real SDK client', () => {
     await expect(put('rewritten/abc', 'other-bucket')).rejects.toBeInstanceOf(
       InvalidContentLocation,
     );
+  });
+
+  describe('with a bucket policy to enforce', () => {
+    const identity = { region: 'us-east-1', account: '111122223333', organizationId: ORG };
+    const policyFor = (organizationId: string, messages = '*') => ({
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'workmail.us-east-1.amazonaws.com' },
+          Action: ['s3:GetObject', 's3:GetObjectVersion'],
+          Resource: `arn:aws:s3:::${services.bucket}/rewritten/*`,
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': identity.account },
+            ArnLike: {
+              'aws:SourceArn': `arn:aws:workmailmessageflow:us-east-1:${identity.account}:message/${organizationId}/${messages}`,
+            },
+          },
+        },
+      ],
+    });
+
+    it('reads the object when the policy lets WorkMail read it', async () => {
+      // Prepare
+      services.emulator.enforceAccess({
+        identity,
+        bucketPolicies: { [services.bucket]: policyFor(ORG) },
+      });
+      await storeObject('rewritten/abc', MESSAGE);
+      // Act, Assess
+      await expect(put('rewritten/abc')).resolves.toBeDefined();
+      expect(services.emulator.accessDenials).toEqual([]);
+    });
+
+    it('answers InvalidContentLocation, before reading, when the policy names another organization', async () => {
+      // Prepare
+      services.emulator.enforceAccess({
+        identity,
+        bucketPolicies: { [services.bucket]: policyFor('m-ffffffffffffffffffffffffffffffff') },
+      });
+      await storeObject('rewritten/abc', MESSAGE);
+      // Act
+      const failure = await put('rewritten/abc').catch((error: Error) => error);
+      // Assess
+      expect(failure).toBeInstanceOf(InvalidContentLocation);
+      expect((failure as Error).message).toMatch(/ArnLike aws:SourceArn/);
+      expect(services.emulator.message('msg-1')?.equals(MESSAGE)).toBe(true);
+    });
+
+    it('presents the outgoing message ARN for outbound mail', async () => {
+      // Prepare: a policy that only admits incoming messages
+      services.emulator.enforceAccess({
+        identity,
+        bucketPolicies: { [services.bucket]: policyFor(ORG, 'incoming/*') },
+      });
+      services.emulator.addMessage('msg-1', MESSAGE, 'OUTBOUND');
+      await storeObject('rewritten/abc', MESSAGE);
+      // Act, Assess
+      await expect(put('rewritten/abc')).rejects.toBeInstanceOf(InvalidContentLocation);
+      expect(services.emulator.accessDenials[0]).toContain(`message/${ORG}/outgoing/msg-1`);
+    });
+
+    it('answers InvalidContentLocation for a bucket without a policy', async () => {
+      services.emulator.enforceAccess({ identity, bucketPolicies: {} });
+      await storeObject('rewritten/abc', MESSAGE);
+      await expect(put('rewritten/abc')).rejects.toBeInstanceOf(InvalidContentLocation);
+    });
   });
 
   it.each(['rewritten/x.eml', 'rewritten/x_y'])(

@@ -80,7 +80,7 @@ describe('runRule against the local S3 server and Message Flow emulator', () => 
     );
   });
 
-  it('overwrites the same key when a failed invocation is retried', async () => {
+  it('stores under the same key when a failed invocation is retried (s3rver ignores If-None-Match: moto’s test covers it)', async () => {
     const { emulator } = harness.services;
     emulator.addMessage('msg-1', readFixture('plain-7bit.eml'));
     emulator.failNext('put', SERVICE_UNAVAILABLE, 2);

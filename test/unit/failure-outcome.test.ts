@@ -77,6 +77,11 @@ describe('classifyFailure', () => {
     ['HTTP 503', serviceError('ServiceUnavailable', 503), 'transient-error'],
     ['HTTP 500', serviceError('InternalFailure', 500), 'transient-error'],
     [
+      'a conditional write racing another (S3 409)',
+      serviceError('ConditionalRequestConflict', 409),
+      'transient-error',
+    ],
+    [
       'a reset connection',
       Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
       'transient-error',
