@@ -66,7 +66,7 @@ export async function repairAndPut(
     stored,
     objectKey,
     outcome: report,
-  } = await storeOutput(invocation, rewrite.output, rewrite.done);
+  } = await storeOutput(invocation, rewrite.output, rewrite.done, 'repaired');
   const logged = { ...fields, ...reportFields(report), ...repairFields(repaired.repairs) };
   if (unplacedAddition(decision.content, report) || !changedAnything(report)) {
     deps.log.info('the repaired message still cannot take the change', logged);
