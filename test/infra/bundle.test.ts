@@ -141,9 +141,11 @@ describe('the function bundle', () => {
         // Assess
         const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
         expect(code).toBe(0);
+        // The shipped inbound warning fails closed: a deployment fault junks rather than
+        // delivering mail from outside without its warning.
         expect(summary.outcome).toEqual({
           kind: 'failed',
-          detail: 'delivered-unchanged-after-failure',
+          detail: 'junked-by-fallback',
           reason: 'invalid-content-location',
         });
         expect(summary.accessDenial).toContain('ArnLike aws:SourceArn');
