@@ -1,16 +1,21 @@
 /**
- * `npm run bench [-- --short]`: speed, memory, bundle and cold start, side by side, in one table
- * (and as JSON in bench/results/). Ratios are what to track: absolute times on shared machines
- * vary from run to run. `--short` (CI) uses small sizes and few runs and asserts nothing.
+ * `npm run bench [-- --short]`: speed, memory, bundle and cold start (printed, and as JSON in
+ * bench/results/). Speed is compared side by side on three kinds of message (attachment-heavy,
+ * an HTML newsletter, 400 parts): the engine, the buffered parse-and-compose, a line scan (the
+ * floor), mailsplit's pass-through and, where python3 is present, the AWS Python samples'
+ * approach, taking turns within each round. Ratios are what to track: absolute times on shared
+ * machines vary from run to run. `--short` (CI) uses small sizes and few runs and asserts nothing.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
+import { Joiner, Splitter } from '@zone-eu/mailsplit';
 import { App } from 'aws-cdk-lib';
 import { simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
@@ -18,7 +23,7 @@ import { WorkMailRewriteStack } from '../infra/workmail-rewrite-stack';
 import { startPlannedRewrite } from '../lambda/rewrite';
 import { loadEvent } from '../local/events';
 import { sdkEnvironment } from '../local/local-services';
-import { benchMessage } from './message';
+import { benchMessage, manyPartsMessage, newsletterMessage } from './message';
 
 const run = promisify(execFile);
 const SHORT = process.argv.includes('--short');
@@ -27,7 +32,16 @@ const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const KB = 1024;
 const MB = 1024 * 1024;
 const SIZES = SHORT ? [10 * KB, MB] : [10 * KB, MB, 10 * MB, 40_000_000];
-const ENGINE_RUNS = SHORT ? 3 : 7;
+/** Sizes of the side-by-side comparison, per kind of message. */
+const COMPARE_SIZES = SHORT ? [MB] : [MB, 10 * MB, 40_000_000];
+const KINDS = {
+  attachments: benchMessage,
+  newsletter: newsletterMessage,
+  'parts-400': manyPartsMessage,
+};
+const ROUNDS = SHORT ? 2 : 3;
+/** The Python approach takes tens of seconds per round above this size: left out there. */
+const PYTHON_MAX_BYTES = 12 * MB;
 const E2E_RUNS = SHORT ? 2 : 5;
 const WARM_EVENTS = SHORT ? 100 : 1000;
 const COLD_RUNS = SHORT ? 1 : 5;
@@ -58,17 +72,6 @@ const sink = () =>
       done();
     },
   });
-
-async function timed(work: () => Promise<unknown>, runs: number): Promise<number> {
-  await work(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    await work();
-    times.push(performance.now() - started);
-  }
-  return median(times);
-}
 
 /** The streaming engine: the same change as the default policy (tag, banner). */
 async function engine(message: Buffer): Promise<void> {
@@ -118,6 +121,76 @@ async function floor(message: Buffer): Promise<void> {
   });
   await pipeline(pieces(message), scan, sink());
   if (lines === 0) throw new Error('the floor saw no line');
+}
+
+/** mailsplit's pass-through: its Splitter into its Joiner, nothing changed. */
+async function mailsplit(message: Buffer): Promise<void> {
+  await pipeline(pieces(message), new Splitter({ ignoreEmbedded: true }), new Joiner(), sink());
+}
+
+/** The AWS Python samples' approach (bench/python-rewrite.py), in a python3 kept running. */
+class PythonRewrite {
+  private readonly child: ChildProcess;
+  private readonly lines: AsyncIterator<string>;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'bench-py-'));
+  private readonly files = new Map<Buffer, string>();
+
+  static available(): boolean {
+    return spawnSync('python3', ['--version']).status === 0;
+  }
+
+  constructor() {
+    this.child = spawn('python3', [join(__dirname, 'python-rewrite.py')], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    this.lines = createInterface({ input: this.child.stdout as Readable })[Symbol.asyncIterator]();
+  }
+
+  /** Its own time for one message, measured inside python (no process start, no pipe). */
+  async run(message: Buffer): Promise<number> {
+    let path = this.files.get(message);
+    if (!path) {
+      path = join(this.dir, `${this.files.size}.eml`);
+      writeFileSync(path, message);
+      this.files.set(message, path);
+    }
+    this.child.stdin?.write(`${path}\n`);
+    const { value } = await this.lines.next();
+    return Number(String(value).split(' ')[0]);
+  }
+
+  close() {
+    this.child.stdin?.end();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+type Method = (message: Buffer) => Promise<number>;
+
+function wallClock(work: (message: Buffer) => Promise<void>): Method {
+  return async (message) => {
+    const started = performance.now();
+    await work(message);
+    return performance.now() - started;
+  };
+}
+
+/**
+ * Median time of each method on one message. The methods take turns within each round, in an
+ * order that rotates from round to round, so a busy moment of the machine hits them all alike.
+ */
+async function sideBySide(
+  message: Buffer,
+  methods: Record<string, Method>,
+): Promise<Record<string, number>> {
+  const names = Object.keys(methods);
+  const times = new Map(names.map((name) => [name, [] as number[]]));
+  for (const name of names) await methods[name]?.(message); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = [...names.slice(round % names.length), ...names.slice(0, round % names.length)];
+    for (const name of order) times.get(name)?.push(await (methods[name] as Method)(message));
+  }
+  return Object.fromEntries(names.map((name) => [name, median(times.get(name) ?? [])]));
 }
 
 interface Services {
@@ -228,12 +301,43 @@ async function main() {
   try {
     const built = bundle();
     const memoryGb = built.memorySize / 1024;
+    const python = PythonRewrite.available() ? new PythonRewrite() : undefined;
+    const methods: Record<string, Method> = {
+      engine: wallClock(engine),
+      buffered: wallClock(buffered),
+      floor: wallClock(floor),
+      mailsplit: wallClock(mailsplit),
+      ...(python ? { python: (message: Buffer) => python.run(message) } : {}),
+    };
+    const { python: pythonMethod, ...withoutPython } = methods;
+    const compared: Record<string, unknown>[] = [];
+    try {
+      for (const [kind, build] of Object.entries(KINDS)) {
+        for (const size of COMPARE_SIZES) {
+          const message = build(size);
+          const ms = await sideBySide(
+            message,
+            message.length > PYTHON_MAX_BYTES || !pythonMethod ? withoutPython : methods,
+          );
+          const mbps = (name: string) => message.length / MB / ((ms[name] ?? Number.NaN) / 1000);
+          compared.push({
+            kind,
+            size: label(size),
+            bytes: message.length,
+            ...Object.fromEntries(Object.keys(ms).map((name) => [`${name}MBps`, mbps(name)])),
+            engineVsBuffered: (ms.buffered ?? 0) / (ms.engine ?? 1),
+            floorVsEngine: (ms.engine ?? 0) / (ms.floor ?? 1),
+            engineVsMailsplit: (ms.mailsplit ?? 0) / (ms.engine ?? 1),
+            ...(ms.python ? { engineVsPython: ms.python / (ms.engine ?? 1) } : {}),
+          });
+          console.error(`compared ${kind} ${label(size)}`);
+        }
+      }
+    } finally {
+      python?.close();
+    }
     for (const size of SIZES) {
       const message = benchMessage(size);
-      const mb = message.length / MB;
-      const engineMs = await timed(() => engine(message), ENGINE_RUNS);
-      const bufferedMs = await timed(() => buffered(message), SHORT ? 1 : 3);
-      const floorMs = await timed(() => floor(message), ENGINE_RUNS);
       const child = await inChild<{
         rssGrowth: number;
         heapGrowth: number;
@@ -247,11 +351,6 @@ async function main() {
       rows.push({
         size: label(size),
         bytes: message.length,
-        engineMBps: mb / (engineMs / 1000),
-        bufferedMBps: mb / (bufferedMs / 1000),
-        floorMBps: mb / (floorMs / 1000),
-        engineVsBuffered: bufferedMs / engineMs,
-        floorVsEngine: engineMs / floorMs,
         endToEndMs: e2eMs,
         estimatedLambdaMs: lambdaMs,
         baseRssMB: child.baseRss / MB,
@@ -271,6 +370,7 @@ async function main() {
       machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 1024 ** 3)} GB, Node ${process.version}`,
       stackMemoryMB: built.memorySize,
       prices: PRICES,
+      compared,
       sizes: rows,
       bundle: { bytes: built.bytes, zipped: built.zipped, coldStartMs: cold },
       warm: {
@@ -297,21 +397,32 @@ function print(r: {
   mode: string;
   stackMemoryMB: number;
   prices: typeof PRICES;
+  compared: Record<string, unknown>[];
   sizes: Record<string, unknown>[];
   bundle: { bytes: number; zipped: number; coldStartMs: number };
   warm: { events: number; heapBeforeMB: number; heapAfterMB: number; p50Ms: number; p99Ms: number };
 }) {
   const n = (row: Record<string, unknown>, key: string, digits = 1) =>
-    fmt(row[key] as number, digits);
+    row[key] === undefined ? '-' : fmt(row[key] as number, digits);
   const lines = [
     `machine: ${r.machine} (${r.mode} run)`,
     '',
-    '| size | engine MB/s | buffered MB/s | floor MB/s | engine vs buffered | engine vs floor | end to end ms | Lambda ms at ' +
-      `${r.stackMemoryMB} MB (est.) | peak RSS growth MB | peak heap growth MB | USD per 1M messages |`,
+    'Side by side in one process, methods taking turns within each round (MB/s):',
+    '',
+    '| message | size | engine | buffered (mailparser) | floor (line scan) | mailsplit pass-through | Python email (AWS samples) | engine vs buffered | floor vs engine | engine vs mailsplit | engine vs Python |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...r.compared.map(
+      (row) =>
+        `| ${row.kind} | ${row.size} | ${n(row, 'engineMBps')} | ${n(row, 'bufferedMBps')} | ${n(row, 'floorMBps')} | ${n(row, 'mailsplitMBps')} | ${n(row, 'pythonMBps')} | ${n(row, 'engineVsBuffered')}x | ${n(row, 'floorVsEngine')}x | ${n(row, 'engineVsMailsplit')}x | ${n(row, 'engineVsPython')}x |`,
+    ),
+    '',
+    'End to end through the emulators (attachment-heavy message, the real rule in its own process):',
+    '',
+    `| size | end to end ms | Lambda ms at ${r.stackMemoryMB} MB (est.) | peak RSS growth MB | peak heap growth MB | USD per 1M messages |`,
+    '|---|---|---|---|---|---|',
     ...r.sizes.map(
       (row) =>
-        `| ${row.size} | ${n(row, 'engineMBps')} | ${n(row, 'bufferedMBps')} | ${n(row, 'floorMBps')} | ${n(row, 'engineVsBuffered')}x faster | ${n(row, 'floorVsEngine')}x slower | ${n(row, 'endToEndMs', 0)} | ${n(row, 'estimatedLambdaMs', 0)} | ${n(row, 'peakRssGrowthMB')} | ${n(row, 'peakHeapGrowthMB')} | ${n(row, 'costPerMillionUsd', 2)} |`,
+        `| ${row.size} | ${n(row, 'endToEndMs', 0)} | ${n(row, 'estimatedLambdaMs', 0)} | ${n(row, 'peakRssGrowthMB')} | ${n(row, 'peakHeapGrowthMB')} | ${n(row, 'costPerMillionUsd', 2)} |`,
     ),
     '',
     `bundle: ${fmt(r.bundle.bytes / MB, 2)} MB minified, ${fmt(r.bundle.zipped / MB, 2)} MB zipped; cold start to first answer: ${fmt(r.bundle.coldStartMs, 0)} ms`,

@@ -1,5 +1,10 @@
-import { finished } from 'node:stream/promises';
-import { Headers, type MimeNode, Splitter } from '@zone-eu/mailsplit';
+import {
+  decodeTransfer,
+  HeaderBlock,
+  type MimePart,
+  MimeSplitter,
+  partName,
+} from '../lambda/rewrite';
 
 export interface LeafPart {
   part: string;
@@ -12,32 +17,32 @@ export interface LeafPart {
 }
 
 /**
- * Splits a message with mailsplit and returns its leaf parts, raw and decoded. An attached message
- * is one leaf, unless `embedded` asks for its own parts.
+ * Splits a message with the engine's splitter and returns its leaf parts, raw and decoded. An
+ * attached message is one leaf, unless `embedded` asks for its own parts (named under it: `2.1`).
  */
 export async function leafParts(message: Buffer, { embedded = false } = {}): Promise<LeafPart[]> {
-  const splitter = new Splitter({ ignoreEmbedded: !embedded });
-  const raws = new Map<MimeNode, Buffer[]>();
-  splitter.on('data', (chunk) => {
-    if (chunk.type === 'node' && !chunk.multipart) raws.set(chunk, []);
-    else if (chunk.type === 'body') raws.get(chunk.node)?.push(chunk.value);
-  });
-  splitter.end(message);
-  await finished(splitter);
+  const splitter = new MimeSplitter();
+  const raws = new Map<MimePart, Buffer[]>();
+  for (const event of [...splitter.write(message), ...splitter.end()]) {
+    if (event.type === 'head' && !event.part.boundary) raws.set(event.part, []);
+    else if (event.type === 'body') raws.get(event.part)?.push(event.raw);
+  }
   const leaves: LeafPart[] = [];
-  for (const [node, chunks] of raws) {
+  for (const [part, chunks] of raws) {
     const raw = Buffer.concat(chunks);
-    const decoder = node.getDecoder();
-    const decoded: Buffer[] = [];
-    decoder.on('data', (b: Buffer) => decoded.push(b));
-    decoder.end(raw);
-    await finished(decoder);
+    const decoded = decodeTransfer(raw, part.encoding);
+    if (embedded && part.contentType === 'message/rfc822') {
+      const inner = await leafParts(decoded, { embedded });
+      const prefix = part.path.length ? `${partName(part)}.` : '';
+      leaves.push(...inner.map((leaf) => ({ ...leaf, part: `${prefix}${leaf.part}` })));
+      continue;
+    }
     leaves.push({
-      part: (node.partNr || []).join('.'),
-      contentType: node.contentType || '',
-      headers: node.getHeaders().toString('latin1'),
+      part: partName(part),
+      contentType: part.contentType,
+      headers: part.header.toBuffer().toString('latin1'),
       raw,
-      decoded: Buffer.concat(decoded),
+      decoded,
     });
   }
   return leaves;
@@ -69,7 +74,7 @@ function topHeaders(message: Buffer): Map<string, string[]> {
   const end = message.indexOf('\r\n\r\n');
   const block = message.subarray(0, end < 0 ? message.length : end + 2);
   const byName = new Map<string, string[]>();
-  for (const { line } of new Headers(block).getList()) {
+  for (const { line } of HeaderBlock.parse(block, 0).fields) {
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).trim();
     const value = Buffer.from(line.slice(colon + 1), 'latin1')

@@ -1,7 +1,4 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { type MimeNode, Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
-import { AT_MOST_ONCE } from '../lambda/rewrite';
+import { AT_MOST_ONCE, type MimePart, MimeSplitter } from '../lambda/rewrite';
 
 /** WorkMail's documented limit: a line with its CRLF (RFC 5321 4.5.3.1.6). */
 export const MAX_LINE_WITH_CRLF = 1000;
@@ -37,31 +34,49 @@ function lineProblem(content: Buffer): string | undefined {
   return undefined;
 }
 
-function headerProblem(root: MimeNode): string | undefined {
-  if (!root.headers) return undefined;
-  const headers = root.headers;
+function headerProblem(root: MimePart): string | undefined {
+  const headers = root.header;
   for (const name of ASSUMED_REQUIRED) {
-    if (headers.get(name).length === 0) return `Missing required header: ${name} (assumed rule)`;
+    if (headers.values(name).length === 0) return `Missing required header: ${name} (assumed rule)`;
   }
   for (const name of ASSUMED_UNIQUE) {
-    if (headers.get(name).length > 1) return `Header ${name} may appear only once (assumed rule)`;
+    if (headers.values(name).length > 1)
+      return `Header ${name} may appear only once (assumed rule)`;
   }
   return undefined;
 }
 
-/** A multipart's closing delimiter starts a line somewhere in the content. */
-function closes(content: Buffer, boundary: Buffer): boolean {
-  const delimiter = Buffer.concat([Buffer.from('--'), boundary, Buffer.from('--')]);
-  for (let at = content.indexOf(delimiter); at >= 0; at = content.indexOf(delimiter, at + 1)) {
-    if (at === 0 || content[at - 1] === 0x0a) return true;
+/** The first structure or content problem of the parts, in the order the splitter reads them. */
+function partProblem(content: Buffer): { root?: MimePart; problem?: string } {
+  const splitter = new MimeSplitter();
+  let root: MimePart | undefined;
+  const multiparts: MimePart[] = [];
+  for (const event of [...splitter.write(content), ...splitter.end()]) {
+    if (event.type === 'head') {
+      const { part } = event;
+      root ??= part;
+      if (part.contentType.startsWith('multipart/') && !part.boundary) {
+        return { root, problem: `A ${part.contentType} part has no boundary (assumed rule)` };
+      }
+      if (part.boundary) multiparts.push(part);
+    } else if (event.type === 'body' && !event.part.boundary && event.raw.some((o) => o >= 0x80)) {
+      const encoding = event.part.encoding || '7bit';
+      if (!EIGHT_BIT_ENCODINGS.has(encoding)) {
+        return { root, problem: `8-bit content in a part declared ${encoding} (assumed rule)` };
+      }
+    }
   }
-  return false;
+  const unclosed = multiparts.find((part) => !part.closed);
+  if (unclosed)
+    return { root, problem: `A ${unclosed.contentType} part is not closed (assumed rule)` };
+  return { root };
 }
 
 /**
  * Why PutRawMessageContent would refuse `content` (MessageRejected), or undefined. The line rule
  * is documented; the header, multipart and 8-bit rules are the service's documented criteria with
- * ASSUMED details, since it publishes no lists and no error texts. Mailsplit reads the structure.
+ * ASSUMED details, since it publishes no lists and no error texts. The engine's splitter reads
+ * the structure (attached messages stay closed: their Content-Transfer-Encoding covers them).
  */
 export async function putContentProblem(
   content: Buffer,
@@ -69,27 +84,7 @@ export async function putContentProblem(
 ): Promise<string | undefined> {
   const lines = lineProblem(content);
   if (lines || rules === 'documented') return lines;
-  let root: MimeNode | undefined;
-  const multiparts: MimeNode[] = [];
-  let problem: string | undefined;
-  const splitter = new Splitter();
-  splitter.on('data', (chunk: SplitterChunk) => {
-    if (problem) return;
-    if (chunk.type === 'node') {
-      root ??= chunk;
-      if (chunk.multipart && !chunk._boundary)
-        problem = `A multipart/${chunk.multipart} part has no boundary (assumed rule)`;
-      else if (chunk.multipart) multiparts.push(chunk);
-    } else if (chunk.type === 'body' && chunk.value.some((octet) => octet >= 0x80)) {
-      const encoding = (chunk.node.encoding || '7bit').toLowerCase();
-      if (!EIGHT_BIT_ENCODINGS.has(encoding)) {
-        problem = `8-bit content in a part declared ${encoding} (assumed rule)`;
-      }
-    }
-  });
-  await pipeline(Readable.from([content]), splitter);
+  const { root, problem } = partProblem(content);
   if (problem) return problem;
-  const unclosed = multiparts.find((node) => node._boundary && !closes(content, node._boundary));
-  if (unclosed) return `A multipart/${unclosed.multipart} part is not closed (assumed rule)`;
   return root ? headerProblem(root) : undefined;
 }

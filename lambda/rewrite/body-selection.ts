@@ -1,19 +1,21 @@
-import type { MimeNode } from '@zone-eu/mailsplit';
 import type { BodyKind } from './text-insertion';
 
 import libmime = require('libmime');
 
-type Node = Pick<
-  MimeNode,
-  | 'root'
-  | 'parentNode'
-  | 'multipart'
-  | 'contentType'
-  | 'disposition'
-  | 'filename'
-  | 'partNr'
-  | 'headers'
->;
+/** What the selector reads of a part; the splitter's MimePart has it. */
+export interface SelectablePart {
+  readonly parent: SelectablePart | undefined;
+  /** Position in the tree; the last number is the part's index in its parent (from 1). */
+  readonly path: readonly number[];
+  readonly header: { first(name: string): string | undefined };
+  /** Lower-case `type/subtype`, with RFC 2045/2046 defaults applied. */
+  readonly contentType: string;
+  readonly multipart: string | undefined;
+  readonly disposition: string | undefined;
+  readonly filename: string | undefined;
+}
+
+type Node = SelectablePart;
 
 /** How the engine sees one MIME node. */
 export type NodeRole =
@@ -41,21 +43,7 @@ export function isAttachment(node: Pick<Node, 'disposition' | 'filename'>): bool
 }
 
 function indexInParent(node: Node): number {
-  const last = node.partNr ? node.partNr[node.partNr.length - 1] : undefined;
-  return typeof last === 'number' ? last : 1;
-}
-
-/**
- * The media type readers go by: RFC 2045 section 5.2 reads a missing or empty `Content-Type`, or
- * one without a subtype (`text`), as text/plain; RFC 2046 section 5.1.5 makes the parts of a
- * multipart/digest message/rfc822 by default. A value with a subtype stays as declared, however
- * odd: treating a mangled `application/pdf` as text would put a banner into a file.
- */
-export function effectiveType(node: Pick<Node, 'contentType' | 'parentNode'>): string {
-  const declared = node.contentType || '';
-  if (declared.includes('/')) return declared;
-  const parent = node.parentNode || undefined;
-  return !declared && parent?.multipart === 'digest' ? 'message/rfc822' : 'text/plain';
+  return node.path.at(-1) ?? 1;
 }
 
 /** A Content-ID or a `start` parameter as compared: without angle brackets and white space. */
@@ -69,10 +57,11 @@ function bareId(value: string | undefined): string {
  * banner is then not placed, and the policy's fallback answers.
  */
 function isRelatedRoot(node: Node, parent: Node): boolean {
-  const header = parent.headers ? parent.headers.getFirst('content-type') : '';
-  const start = bareId(libmime.parseHeaderValue(header).params.start);
+  const start = bareId(
+    libmime.parseHeaderValue(parent.header.first('content-type') ?? '').params.start,
+  );
   if (!start) return indexInParent(node) === 1;
-  return bareId(node.headers ? node.headers.getFirst('content-id') : '') === start;
+  return bareId(node.header.first('content-id')) === start;
 }
 
 /**
@@ -85,18 +74,22 @@ function isRelatedRoot(node: Node, parent: Node): boolean {
  * - the displayed text/plain and text/html leaves of a group are its fragments: the first gets the
  *   banner, the last the footer (clients split a body around inline images into several);
  * - nothing under `multipart/signed` or `multipart/encrypted` is changed. Attached messages never
- *   reach here: the splitter runs with `ignoreEmbedded`, so they stay opaque leaves.
+ *   reach here: the splitter keeps them opaque leaves.
+ *
+ * Part types come with RFC 2045 section 5.2's defaults applied (a missing, empty or subtype-less
+ * `Content-Type` is text/plain); a value with a subtype stays as declared, however odd: treating
+ * a mangled `application/pdf` as text would put a banner into a file.
  */
 export class BodySelector {
   private readonly displayed = new WeakSet<object>();
   private readonly groups = new WeakMap<object, object>();
 
   classify(node: Node): NodeRole {
-    const parent = node.parentNode || undefined;
+    const parent = node.parent;
     const startsGroup = parent?.multipart === 'alternative';
     if (!this.isDisplayed(node, parent))
       return { role: 'other', startsGroup, attachment: node.disposition === 'attachment' };
-    if (PROTECTED_TYPES.has(node.contentType || '')) {
+    if (PROTECTED_TYPES.has(node.contentType)) {
       return { role: 'protected', reason: `${node.contentType} content is encrypted or signed` };
     }
     if (node.multipart && PROTECTED_MULTIPARTS.has(node.multipart)) {
@@ -109,7 +102,7 @@ export class BodySelector {
     const body = !parent || startsGroup || parent.multipart === 'related';
     if (node.multipart || (isAttachment(node) && !body))
       return { role: 'other', startsGroup, attachment: node.disposition === 'attachment' };
-    const type = effectiveType(node);
+    const type = node.contentType;
     if (type === 'text/plain') return { role: 'fragment', kind: 'text', group };
     if (type === 'text/html') return { role: 'fragment', kind: 'html', group };
     return { role: 'other', startsGroup, attachment: node.disposition === 'attachment' };
@@ -117,14 +110,14 @@ export class BodySelector {
 
   /** Whether `node` lies inside the display group `group`. */
   inGroup(node: Node, group: object): boolean {
-    for (let n: Node | false = node; n; n = n.parentNode as Node | false) {
+    for (let n: Node | undefined = node; n; n = n.parent) {
       if (this.groups.get(n) === group || n === group) return true;
     }
     return false;
   }
 
   private isDisplayed(node: Node, parent: Node | undefined): boolean {
-    if (node.root || !parent) return true;
+    if (!parent) return true;
     if (!this.displayed.has(parent)) return false;
     if (parent.multipart === 'alternative') return true;
     if (parent.multipart === 'related') return isRelatedRoot(node, parent);

@@ -2,6 +2,7 @@ import libmime = require('libmime');
 import libqp = require('libqp');
 
 import { arrivalDate, rfc5322Date } from './arrival-date';
+import { usableBoundary } from './mime-part';
 import { MAX_LINE_OCTETS } from './stream-guards';
 
 /** One change the repair made, named for the log and the report (no message content). */
@@ -28,7 +29,7 @@ export interface RepairOptions {
 }
 
 const CRLF = Buffer.from('\r\n');
-// Deeper than any real mail; the engine itself declines beyond mailsplit's limits.
+// Deeper than any real mail; the engine's splitter declines beyond its own limits (MAX_PARTS).
 const MAX_DEPTH = 64;
 const RE_ENCODABLE = new Set(['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
 // Changing one byte under these breaks a signature (RFC 1847, RFC 8551).
@@ -168,7 +169,8 @@ class Repairer {
     const root = depth === 0;
     const type = libmime.parseHeaderValue(fieldValue(fields, 'content-type'));
     const mediaType = (type.value || '').toLowerCase();
-    const boundary = type.params.boundary;
+    // Read as the engine's splitter reads it: a boundary it cannot use makes the part a leaf.
+    const boundary = usableBoundary(type.params.boundary);
     const seals = sealed || SEALED_TYPES.has(mediaType);
     if (mediaType.startsWith('multipart/') && boundary) {
       this.out.push(this.withDate(head, fields, root), data.subarray(headEnd, bodyStart));

@@ -1,6 +1,5 @@
-import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Joiner, Splitter } from '@zone-eu/mailsplit';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type {
   ContentPlan,
@@ -10,7 +9,7 @@ import type {
   RewriteReport,
 } from './rewrite-rules';
 import { RewriteStage } from './rewrite-stage';
-import { CrlfNormalizer, OutputLimits } from './stream-guards';
+import { OutputLimits } from './stream-guards';
 
 /** WorkMail's largest MIME message (admin guide, quotas). */
 export const DEFAULT_MAX_OUTPUT_BYTES = 40 * 1024 * 1024;
@@ -33,16 +32,9 @@ export interface MessageRewrite {
   cancel(): void;
 }
 
-class ByteCounter extends Transform {
-  bytes = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-    this.bytes += chunk.length;
-    done(null, chunk);
-  }
-}
-
 /**
- * Streams a raw RFC 5322 message through mailsplit's Splitter, the rewrite stage and the Joiner.
+ * Streams a raw RFC 5322 message through the rewrite stage (our splitter inside) and the output
+ * checks.
  * Errors of `source` or `output` come out as they are (an I/O failure may be retried); a message
  * the engine will not rewrite fails with RewriteDeclinedError (the same bytes fail again).
  */
@@ -56,11 +48,7 @@ export function startRewrite(source: Readable, options: RewriteOptions): Message
   // A caller that awaits `done` alone must not see an unhandled rejection from `head`.
   head.catch(() => undefined);
 
-  const counterIn = new ByteCounter();
-  const normalizer = new CrlfNormalizer();
-  const splitter = new Splitter({ ignoreEmbedded: true });
-  const stage = new RewriteStage(options, settleHead, () => counterIn.bytes);
-  const joiner = new Joiner();
+  const stage = new RewriteStage(options, settleHead);
   const limits = new OutputLimits(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
   const output = new PassThrough();
   // The first stream to fail is the origin; pipeline then destroys the others with that error.
@@ -69,23 +57,9 @@ export function startRewrite(source: Readable, options: RewriteOptions): Message
     for (const stream of streams) stream.once('error', () => (origin ??= kind));
   };
   watch('io', source, output);
-  watch('engine', splitter, stage, joiner, limits);
-  const done = pipeline(
-    source,
-    counterIn,
-    normalizer,
-    splitter,
-    stage,
-    joiner,
-    limits,
-    output,
-  ).then(
-    () => ({
-      ...stage.report,
-      bytesIn: counterIn.bytes,
-      bytesOut: limits.bytes,
-      lineEndingsFixed: normalizer.fixed,
-    }),
+  watch('engine', stage, limits);
+  const done = pipeline(source, stage, limits, output).then(
+    () => ({ ...stage.report, bytesOut: limits.bytes }),
     (error: unknown) => {
       // A stream closed early (the source, or the upload reading the output) is I/O, whichever
       // stream noticed first: the same bytes may well go through on a retry.

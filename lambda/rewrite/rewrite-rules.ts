@@ -83,7 +83,11 @@ export interface PartReport {
   /** IMAP-style part number, e.g. `1.2`, or `TEXT` for a single-part message. */
   part: string;
   contentType: string;
-  change: 'rewritten' | 'already-present' | 'skipped';
+  /**
+   * `reencoded`: a binary part whose bytes WorkMail would refuse (bare line ends) went as base64;
+   * its decoded bytes are the same.
+   */
+  change: 'rewritten' | 'already-present' | 'skipped' | 'reencoded';
   /** What was added to a rewritten part. */
   added?: ('banner' | 'footer')[];
   /** Foreign copies of this engine's HTML mark renamed in the part (untrusted mail). */
@@ -114,6 +118,6 @@ export interface RewriteReport {
   parts: PartReport[];
   bytesIn: number;
   bytesOut: number;
-  /** Bare LF line endings turned into CRLF on the way in. */
+  /** Bare LF line ends in the input: made CRLF (a binary part holding them goes as base64). */
   lineEndingsFixed: number;
 }

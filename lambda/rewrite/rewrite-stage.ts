@@ -1,8 +1,11 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import type { Headers, MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
 import { BodySelector } from './body-selection';
-import { isCalendarReply } from './calendar-reply';
+import { CalendarLookahead } from './calendar-lookahead';
+import { carriesMarker, editTopHeaders, topHeadersOf } from './header-edits';
 import { markToken } from './html-marks';
+import { type MimePart, partName } from './mime-part';
+import { type MimeEvent, MimeSplitter } from './mime-splitter';
+import { declareCharset, rewritePart } from './part-rewrite';
 import { RewriteDeclinedError } from './rewrite-declined';
 import type {
   ContentPlan,
@@ -10,87 +13,44 @@ import type {
   PartReport,
   RewriteOptions,
   RewriteReport,
-  TopHeaders,
 } from './rewrite-rules';
-import { displayText, newSubjectLine, tagSubjectLine, untagSubjectLine } from './subject';
-
-import libmime = require('libmime');
-
-import { type BodyKind, insertIntoBody, type Marks } from './text-insertion';
-import { decodeTransfer, encodeTransfer } from './transfer-encoding';
+import { countBareLineFeeds, repairLineEnds } from './stream-guards';
+import { checkAllClosed, checkBoundary, checkTopHeader } from './structure-checks';
+import type { BodyKind, Marks } from './text-insertion';
+import { base64Body, needsReencoding } from './transfer-encoding';
 
 /** Text parts larger than this pass unchanged, so memory stays bounded. */
 export const DEFAULT_MAX_REWRITE_PART_BYTES = 16 * 1024 * 1024;
 /** At most this much of what follows a fragment is held back while its footer is decided. */
 export const DEFAULT_MAX_HELD_BYTES = 16 * 1024 * 1024;
 
-/** Calendar answers are small: an alternative larger than this is not one worth waiting for. */
-const MAX_LOOKAHEAD_BYTES = 1024 * 1024;
+const EOL = '\r\n';
 
-/** A multipart/alternative held back while it is searched for a calendar answer. */
-interface Lookahead {
-  delimiter: Buffer;
-  chunks: SplitterChunk[];
-  bytes: number;
+/** Output bytes in order. `verbatim`: a binary part's, never touched by line-end repair. */
+interface Piece {
+  bytes: Buffer;
+  verbatim?: boolean;
+  delimiter?: boolean;
 }
 
-/** Whether `data` holds `delimiter` at the start of a line. */
-function startsLineWith(data: Buffer, delimiter: Buffer): boolean {
-  const at = data.indexOf(delimiter);
-  return at >= 0 && (at === 0 || data[at - 1] === 0x0a);
-}
-
-/** A displayed text or HTML fragment, collected whole before it is changed. */
-interface Fragment {
-  node: MimeNode;
-  kind: BodyKind;
-  group: object;
-  /** The first fragment of its display group: it gets the banner. */
-  banner: boolean;
+/** A part held whole before it is written: a displayed fragment, or a binary part to check. */
+interface Collected {
+  part: MimePart;
   chunks: Buffer[];
   size: number;
+  /** Set for a displayed text or HTML fragment of a display group. */
+  fragment?: { kind: BodyKind; group: object; banner: boolean };
 }
 
 /**
- * Sets a header: in place of the existing one(s), or appended to the block. Trace headers
- * (Received, Return-Path) stay on top, and a later run finds everything where it left it.
- */
-function setHeader(headers: Headers, name: string, value: string) {
-  if (headers.hasHeader(name)) headers.update(name, value);
-  else headers.add(name, value, headers.getList().length);
-}
-
-/** A header value as written: ASCII as is, anything else as RFC 2047 words. */
-function headerValue(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : libmime.encodeWords(value, 'Q', 52);
-}
-
-/** A copy of the header block as read: the edits that follow do not show through. */
-function topHeadersOf(headers: Headers): TopHeaders {
-  const lines = headers.getList().map(({ key, line }) => ({ key, line }));
-  const values = (name: string) =>
-    lines
-      .filter(({ key }) => key === name.toLowerCase())
-      .map(({ line }) => displayText(line.slice(line.indexOf(':') + 1)).trim());
-  return { get: values, subject: () => values('subject')[0] ?? '' };
-}
-
-function partName(node: MimeNode): string {
-  return node.partNr ? node.partNr.join('.') : '';
-}
-
-function chunkSize(chunk: SplitterChunk): number {
-  return chunk.type === 'node' ? 0 : chunk.value.length;
-}
-
-/**
- * Object-mode stage between mailsplit's Splitter and Joiner. It edits the top-level headers
- * (marker, subject tag) and adds the banner and the footer to the displayed body. Every other
- * chunk passes as the same object, so its bytes come out identical.
+ * Reads the message with the splitter and writes it back, changing the top-level headers and
+ * adding the banner and the footer to the displayed body; every other byte goes out as it came
+ * (bare LFs made CRLF, as WorkMail requires; binary parts only re-encoded when WorkMail would
+ * refuse their bytes).
  *
- * A fragment is collected until its last body chunk. The banner goes on the first fragment of a
+ * A fragment is collected until its body ends. The banner goes on the first fragment of a
  * display group; whether a fragment is the last one (and gets the footer) is known only when the
- * next node arrives, so the last fragment seen is held, and what follows it is queued, until then.
+ * next part starts, so the last fragment seen is held, and what follows it is queued, until then.
  */
 export class RewriteStage extends Transform {
   readonly report: RewriteReport = {
@@ -104,32 +64,34 @@ export class RewriteStage extends Transform {
     bytesOut: 0,
     lineEndingsFixed: 0,
   };
+  private readonly splitter = new MimeSplitter();
   private readonly selector = new BodySelector();
   private readonly bannerGiven = new WeakSet<object>();
   private readonly footerGiven = new WeakSet<object>();
+  private readonly multiparts: MimePart[] = [];
   private readonly maxPartBytes: number;
   private readonly maxHeldBytes: number;
   private content: ContentPlan = {};
-  /** Set once the caller's plan arrived (`apply`); the root waits for it. */
+  /** Set once the caller's plan arrived (`apply`); what follows the head waits for it. */
   private planned = false;
-  /** The root node's processing, waiting for the plan. */
+  /** The rest of the input's processing, waiting for the plan. */
   private waitingForPlan: (() => void) | undefined;
-  private collecting: Fragment | undefined;
-  private held: Fragment | undefined;
-  private queue: SplitterChunk[] = [];
+  private collecting: Collected | undefined;
+  private held: Collected | undefined;
+  private queue: Piece[] = [];
   private queuedBytes = 0;
-  private readonly unclosed = new Map<MimeNode, Buffer>();
-  private eol = '\r\n';
   private breakBeforeDelimiter = false;
   private token: string | undefined;
-  private lookahead: Lookahead | undefined;
+  private lookahead: CalendarLookahead | undefined;
+  private lastByte = -1;
+  private lastInputByte = -1;
+  private announced = false;
 
   constructor(
     private readonly options: RewriteOptions,
     private readonly onHead: (head: MessageHead) => void,
-    private readonly bytesRead: () => number,
   ) {
-    super({ objectMode: true });
+    super();
     this.maxPartBytes = options.maxRewritePartBytes ?? DEFAULT_MAX_REWRITE_PART_BYTES;
     this.maxHeldBytes = options.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
   }
@@ -144,50 +106,79 @@ export class RewriteStage extends Transform {
     waiting?.();
   }
 
-  override _transform(chunk: SplitterChunk, _encoding: BufferEncoding, done: TransformCallback) {
-    if (chunk.type === 'node' && chunk.root) {
-      // The head goes out first; the rest waits for the plan decided on it (none for our own
-      // output, which passes unchanged).
-      const alreadyRewritten = this.carriesOwnMarker(chunk.headers as Headers);
-      this.onHead({ alreadyRewritten, headers: topHeadersOf(chunk.headers as Headers) });
-      if (!this.planned && !alreadyRewritten) {
-        this.waitingForPlan = () => this.process(chunk, done);
-        return;
-      }
-    }
-    this.process(chunk, done);
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+    this.report.bytesIn += chunk.length;
+    this.report.lineEndingsFixed += countBareLineFeeds(chunk, this.lastInputByte);
+    this.lastInputByte = chunk[chunk.length - 1] ?? this.lastInputByte;
+    this.run(() => this.splitter.write(chunk), 0, done);
   }
 
-  private process(chunk: SplitterChunk, done: TransformCallback) {
+  override _flush(done: TransformCallback) {
+    this.run(
+      () => this.splitter.end(),
+      0,
+      (error) => {
+        if (error) return done(error);
+        try {
+          if (this.lookahead) this.endLookahead(this.lookahead);
+          if (this.collecting) this.finishCollecting(this.collecting);
+          if (this.held) this.resolveHeld(true);
+          if (this.report.bytesIn === 0) {
+            throw new RewriteDeclinedError('empty', 'the message is empty');
+          }
+          checkAllClosed(this.multiparts);
+          done();
+        } catch (failure) {
+          done(failure as Error);
+        }
+      },
+    );
+  }
+
+  /**
+   * Takes the events `read` gives, from `from` on. At the message's head it tells the caller
+   * and, unless the message is this engine's own output, waits for the plan before going on.
+   */
+  private run(read: () => MimeEvent[], from: number, done: TransformCallback) {
     try {
-      this.accept(chunk);
+      const events = read();
+      for (let i = from; i < events.length; i++) {
+        const event = events[i] as MimeEvent;
+        if (event.type === 'head' && !event.part.parent && this.mustWaitAfter(event.part)) {
+          this.waitingForPlan = () => this.run(() => events, i, done);
+          return;
+        }
+        this.accept(event);
+      }
       done();
     } catch (error) {
       done(error as Error);
     }
   }
 
-  private accept(chunk: SplitterChunk) {
+  /** Announces the head (once); true when what follows must wait for the plan. */
+  private mustWaitAfter(root: MimePart): boolean {
+    if (this.announced) return false;
+    this.announced = true;
+    checkTopHeader(root.header);
+    const alreadyRewritten = carriesMarker(root.header, this.options.marker);
+    this.onHead({ alreadyRewritten, headers: topHeadersOf(root.header) });
+    return !this.planned && !alreadyRewritten;
+  }
+
+  private accept(event: MimeEvent) {
     if (this.lookahead) {
-      this.lookAhead(this.lookahead, chunk);
+      this.lookAhead(this.lookahead, event);
       return;
     }
     const collecting = this.collecting;
-    if (collecting && chunk.type === 'body' && chunk.node === collecting.node) {
-      collecting.chunks.push(chunk.value);
-      collecting.size += chunk.value.length;
-      if (collecting.size > this.maxPartBytes) {
-        this.collecting = undefined;
-        this.releaseUnchanged(collecting, 'part too large to rewrite');
-      }
+    if (collecting && event.type === 'body' && event.part === collecting.part) {
+      this.collect(collecting, event.raw);
       return;
     }
     if (collecting) this.finishCollecting(collecting);
-    if (chunk.type === 'node') this.handleNode(chunk);
-    else {
-      if (chunk.type === 'data') this.noteClosingDelimiters(chunk.value);
-      this.forward(chunk);
-    }
+    if (event.type === 'head') this.handleHead(event.part);
+    else this.forward({ bytes: event.raw, delimiter: event.type === 'delimiter' });
     if (this.held && this.queuedBytes > this.maxHeldBytes) {
       this.resolveHeld(
         true,
@@ -196,66 +187,40 @@ export class RewriteStage extends Transform {
     }
   }
 
-  override _flush(done: TransformCallback) {
-    try {
-      if (this.lookahead) this.endLookahead(this.lookahead);
-      if (this.collecting) this.finishCollecting(this.collecting);
-      if (this.held) this.resolveHeld(true);
-    } catch (error) {
-      return done(error as Error);
-    }
-    // The splitter invents a root node even for zero bytes of input.
-    if (this.bytesRead() === 0)
-      return done(new RewriteDeclinedError('empty', 'the message is empty'));
-    if (this.unclosed.size > 0) {
-      return done(
-        new RewriteDeclinedError(
-          'missing-final-boundary',
-          'a multipart has no closing delimiter; the engine does not repair structure',
-        ),
+  private collect(collecting: Collected, raw: Buffer) {
+    collecting.chunks.push(raw);
+    collecting.size += raw.length;
+    if (collecting.size <= this.maxPartBytes) return;
+    this.collecting = undefined;
+    // A binary part's bytes are checked whole before any goes out: past the limit they cannot be.
+    if (collecting.part.encoding === 'binary') {
+      throw new RewriteDeclinedError(
+        'too-large',
+        `binary part ${partName(collecting.part)} is larger than ${this.maxPartBytes} bytes: its line ends cannot be checked`,
       );
     }
-    done();
+    this.leaveAsIs(collecting.part, this.bodyOf(collecting), 'part too large to rewrite');
   }
 
-  /** Pushes, or queues while a fragment is held (output order must follow input order). */
-  private forward(chunk: SplitterChunk) {
-    if (!this.held) {
-      this.pushOut(chunk);
-      return;
+  private handleHead(part: MimePart) {
+    if (!part.parent) this.handleRoot(part);
+    if (part.boundary) {
+      checkBoundary(part);
+      this.multiparts.push(part);
     }
-    this.queue.push(chunk);
-    this.queuedBytes += chunkSize(chunk);
-  }
-
-  private pushOut(chunk: SplitterChunk) {
-    if (
-      this.breakBeforeDelimiter &&
-      chunk.type === 'data' &&
-      chunk.value[0] !== 0x0d &&
-      chunk.value[0] !== 0x0a
-    ) {
-      this.push({ ...chunk, value: Buffer.concat([Buffer.from(this.eol), chunk.value]) });
-    } else this.push(chunk);
-    if (chunk.type !== 'body') this.breakBeforeDelimiter = false;
-  }
-
-  private handleNode(node: MimeNode) {
-    if (node.root) this.handleRoot(node);
-    if (node.multipart && node.headers) this.trackClosingDelimiter(node);
     if (this.report.alreadyRewritten) {
-      this.push(node);
+      this.forward({ bytes: part.header.toBuffer() });
       return;
     }
-    const role = this.selector.classify(node);
+    const role = this.selector.classify(part);
     const held = this.held;
-    if (held) {
-      if (role.role === 'fragment') this.resolveHeld(role.group !== held.group);
+    if (held?.fragment) {
+      if (role.role === 'fragment') this.resolveHeld(role.group !== held.fragment.group);
       else if (
         role.role === 'protected' ||
         role.startsGroup ||
         role.attachment ||
-        !this.selector.inGroup(node, held.group)
+        !this.selector.inGroup(part, held.fragment.group)
       ) {
         // The group has ended (or a nested display starts): the held fragment was its last. An
         // attachment ends the body too: holding the attachment until the end of the message, to
@@ -266,131 +231,44 @@ export class RewriteStage extends Transform {
     if (role.role === 'fragment') {
       const banner = !this.bannerGiven.has(role.group);
       this.bannerGiven.add(role.group);
-      this.collecting = { node, kind: role.kind, group: role.group, banner, chunks: [], size: 0 };
+      const fragment = { kind: role.kind, group: role.group, banner };
+      this.collecting = { part, chunks: [], size: 0, fragment };
       return;
     }
     if (role.role === 'protected') {
       this.report.parts.push({
-        part: partName(node),
-        contentType: node.contentType || '',
+        ...this.partReport(part, 0, 0),
+        contentType: part.contentType,
         change: 'skipped',
         reason: role.reason,
-        bytesBefore: 0,
-        bytesAfter: 0,
       });
     }
-    this.forward(node);
-    if (role.role === 'other' && node._boundary && this.mayHideCalendarReply(node)) {
-      const delimiter = this.unclosed.get(node) as Buffer;
-      this.lookahead = { delimiter, chunks: [], bytes: 0 };
+    if (part.encoding === 'binary' && !part.boundary) {
+      this.collecting = { part, chunks: [], size: 0 };
+      return;
+    }
+    this.forward({ bytes: part.header.toBuffer() });
+    if (
+      role.role === 'other' &&
+      part.multipart === 'alternative' &&
+      this.content.leaveCalendarReplies
+    ) {
+      this.lookahead = new CalendarLookahead(part);
     }
   }
 
-  private handleRoot(node: MimeNode) {
-    const headers = node.headers as Headers;
-    const { header, value } = this.options.marker;
-    const markers = this.markers(headers);
-    if (markers.includes(value)) {
+  private handleRoot(part: MimePart) {
+    if (carriesMarker(part.header, this.options.marker)) {
       this.report.alreadyRewritten = true;
       return;
     }
-    this.report.foreignMarkerRemoved = markers.length > 0;
-    for (const name of this.content.removeHeaders ?? []) {
-      if (!headers.hasHeader(name)) continue;
-      headers.remove(name);
-      this.report.headersRemoved.push(name);
-    }
-    this.tagSubject(headers);
-    for (const [name, text] of this.content.headers ?? []) {
-      const value = headerValue(text);
-      const current = headers.get(name).map((line) => line.slice(line.indexOf(':') + 1).trim());
-      if (current.length === 1 && current[0] === value) continue;
-      setHeader(headers, name, value);
-      this.report.headersSet.push(name);
-    }
-    setHeader(headers, header, value);
+    editTopHeaders(part.header, this.content, this.options.marker, this.report);
   }
 
-  private markers(headers: Headers): string[] {
-    return headers
-      .get(this.options.marker.header)
-      .map((line) => line.slice(line.indexOf(':') + 1).trim());
-  }
-
-  private carriesOwnMarker(headers: Headers): boolean {
-    return this.markers(headers).includes(this.options.marker.value);
-  }
-
-  private tagSubject(headers: Headers) {
-    const subjects = headers.getList().filter((line) => line.key === 'subject');
-    const subject = subjects[0];
-    const cleaned =
-      subject && this.content.cleanReplies
-        ? untagSubjectLine(subject.line, this.content.cleanReplies.subjectTags)
-        : undefined;
-    if (subject && cleaned !== undefined) {
-      subject.line = cleaned;
-      headers.changed = true;
-      this.report.subject = 'cleaned';
-    }
-    const tag = this.content.subjectTag;
-    if (!tag) return;
-    if (!subject) {
-      headers.addFormatted('Subject', newSubjectLine(tag), headers.getList().length);
-      this.report.subject = 'added';
-      return;
-    }
-    // Readers differ on which of several Subject: headers they show: every one gets the tag.
-    // Lines are edited in place: mailsplit rebuilds changed blocks from these raw lines.
-    let changed = false;
-    for (const line of subjects) {
-      const tagged = tagSubjectLine(line.line, tag);
-      if (tagged === undefined) continue;
-      line.line = tagged;
-      changed = true;
-    }
-    headers.changed ||= changed;
-    this.report.subject = changed ? 'tagged' : 'already-tagged';
-  }
-
-  /**
-   * Multiparts are checked for their closing delimiter; a missing one is never repaired. A
-   * boundary that an enclosing multipart's boundary starts with (or the reverse) makes the
-   * structure ambiguous: readers disagree on where parts end, which hides content from some.
-   */
-  private trackClosingDelimiter(node: MimeNode) {
-    const boundary = node._boundary;
-    if (!boundary) return;
-    for (let outer = node.parentNode; outer; outer = outer.parentNode) {
-      const other = outer._boundary;
-      if (other && (boundary.indexOf(other) === 0 || other.indexOf(boundary) === 0)) {
-        throw new RewriteDeclinedError(
-          'ambiguous-boundary',
-          'a nested multipart reuses the boundary of an enclosing one; readers disagree on its parts',
-        );
-      }
-    }
-    this.unclosed.set(node, Buffer.concat([Buffer.from('--'), boundary, Buffer.from('--')]));
-  }
-
-  private noteClosingDelimiters(data: Buffer) {
-    for (const [node, delimiter] of this.unclosed) {
-      // A delimiter line starts a line: at the start of the chunk or after a line break.
-      if (startsLineWith(data, delimiter)) this.unclosed.delete(node);
-    }
-  }
-
-  /**
-   * Holds the chunks of a multipart/alternative until it ends or a calendar answer shows up in
-   * it, then lets them through: without banner and footer if one did.
-   */
-  private lookAhead(ahead: Lookahead, chunk: SplitterChunk) {
-    ahead.chunks.push(chunk);
-    ahead.bytes += chunkSize(chunk);
-    const answer =
-      chunk.type === 'node' &&
-      isCalendarReply((chunk.headers || undefined)?.getFirst('content-type') ?? '');
-    if (answer) {
+  /** Holds a multipart/alternative until it ends or a calendar answer shows up in it. */
+  private lookAhead(ahead: CalendarLookahead, event: MimeEvent) {
+    const state = ahead.add(event);
+    if (state === 'answer') {
       this.content = {
         ...this.content,
         banner: undefined,
@@ -399,115 +277,93 @@ export class RewriteStage extends Transform {
       };
       this.report.bodyLeftAsIs = 'calendar-reply';
     }
-    const ended = chunk.type === 'data' && startsLineWith(chunk.value, ahead.delimiter);
-    if (answer || ended || ahead.bytes > MAX_LOOKAHEAD_BYTES) this.endLookahead(ahead);
+    if (state !== 'waiting') this.endLookahead(ahead);
   }
 
-  private endLookahead(ahead: Lookahead) {
+  private endLookahead(ahead: CalendarLookahead) {
     this.lookahead = undefined;
-    for (const chunk of ahead.chunks) this.accept(chunk);
+    for (const event of ahead.events) this.accept(event);
   }
 
-  private mayHideCalendarReply(node: MimeNode): boolean {
-    return this.content.leaveCalendarReplies === true && node.multipart === 'alternative';
-  }
-
-  private finishCollecting(fragment: Fragment) {
+  private finishCollecting(collected: Collected) {
     this.collecting = undefined;
-    if (this.content.footer?.text || this.content.footer?.html) {
-      this.held = fragment;
+    if (!collected.fragment) {
+      this.writePart(collected.part, this.bodyOf(collected));
       return;
     }
-    this.release(fragment, false);
+    if (this.content.footer?.text || this.content.footer?.html) {
+      this.held = collected;
+      return;
+    }
+    this.release(collected, false);
   }
 
   /** Settles the held fragment: with the footer if it was its group's last, then the queue. */
   private resolveHeld(footer: boolean, note?: string) {
     const held = this.held;
-    if (!held) return;
+    if (!held?.fragment) return;
     this.held = undefined;
     // One footer per group, even when the hold limit forced it onto an earlier fragment.
-    const lastOfGroup = footer && !this.footerGiven.has(held.group);
-    if (lastOfGroup) this.footerGiven.add(held.group);
+    const lastOfGroup = footer && !this.footerGiven.has(held.fragment.group);
+    if (lastOfGroup) this.footerGiven.add(held.fragment.group);
     this.release(held, lastOfGroup, note);
     const queue = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
-    for (const chunk of queue) this.pushOut(chunk);
+    for (const piece of queue) this.pushOut(piece);
   }
 
-  private release(fragment: Fragment, footer: boolean, note?: string) {
-    const { node, kind } = fragment;
-    const additions = {
-      banner: fragment.banner ? this.content.banner?.[kind] || undefined : undefined,
-      footer: footer ? this.content.footer?.[kind] || undefined : undefined,
-    };
-    const raw = Buffer.concat(fragment.chunks, fragment.size);
-    // Read even where nothing is added: a stranger's copy of our mark goes from untrusted HTML,
-    // and our own banner from the quoted thread of a reply.
-    const inspect =
-      (this.content.untrusted === true && kind === 'html') || Boolean(this.content.cleanReplies);
-    if (!additions.banner && !additions.footer && !inspect) {
-      this.pushPart(node, raw);
+  private release(collected: Collected, footer: boolean, note?: string) {
+    const { part } = collected;
+    const { kind, banner } = collected.fragment as NonNullable<Collected['fragment']>;
+    const raw = this.bodyOf(collected);
+    const result = rewritePart({
+      part,
+      kind,
+      raw,
+      additions: {
+        banner: banner ? this.content.banner?.[kind] || undefined : undefined,
+        footer: footer ? this.content.footer?.[kind] || undefined : undefined,
+      },
+      marks: this.marks(),
+      // Read even where nothing is added: a stranger's copy of our mark goes from untrusted
+      // HTML, and our own banner from the quoted thread of a reply.
+      inspect:
+        (this.content.untrusted === true && kind === 'html') || Boolean(this.content.cleanReplies),
+      eol: EOL,
+    });
+    if (result.outcome === 'pass') return this.writePart(part, raw);
+    if (result.outcome === 'skipped') return this.leaveAsIs(part, raw, result.reason);
+    if (result.outcome === 'already-present') {
+      this.writePart(part, raw);
+      this.report.parts.push({
+        ...this.partReport(part, raw.length, raw.length),
+        change: 'already-present',
+      });
       return;
     }
-    const from = node.encoding || '';
-    const decoded = decodeTransfer(raw, from);
-    const inserted = insertIntoBody(
-      decoded,
-      { kind, charset: node.charset, flowed: node.flowed },
-      additions,
-      this.marks(),
-      this.eol,
-    );
-    if (!inserted.ok) {
-      // Only a banner or footer that could not be placed is worth a report.
-      if (additions.banner || additions.footer)
-        this.releaseUnchanged({ ...fragment, chunks: [raw] }, inserted.reason);
-      else this.pushPart(node, raw);
-      return;
-    }
-    if (inserted.added.length === 0 && inserted.neutralised === 0 && inserted.removed === 0) {
-      this.pushPart(node, raw);
-      if (additions.banner || additions.footer) {
-        this.report.parts.push({
-          ...this.partReport(node, raw.length, raw.length),
-          change: 'already-present',
-        });
-      }
-      return;
-    }
-    const endsWithEol = raw.length > 0 && raw[raw.length - 1] === 0x0a;
-    const encoded = encodeTransfer(inserted.body, from, inserted.nonAscii, this.eol, endsWithEol);
     const report: PartReport = {
-      ...this.partReport(node, raw.length, encoded.raw.length),
+      ...this.partReport(part, raw.length, result.body.length),
       change: 'rewritten',
-      added: inserted.added,
-      ...(inserted.neutralised ? { neutralised: inserted.neutralised } : {}),
-      ...(inserted.removed ? { removed: inserted.removed } : {}),
+      added: result.added,
+      ...(result.neutralised ? { neutralised: result.neutralised } : {}),
+      ...(result.removed ? { removed: result.removed } : {}),
       ...(note ? { reason: note } : {}),
     };
-    const headers = node.headers as Headers;
-    if (encoded.encoding !== from) {
-      setHeader(headers, 'Content-Transfer-Encoding', encoded.encoding);
-      node.encoding = encoded.encoding;
-      report.transferEncoding = { from: from || '7bit', to: encoded.encoding };
+    const header = part.header;
+    if (result.encoding !== part.encoding) {
+      header.set('Content-Transfer-Encoding', result.encoding);
+      report.transferEncoding = { from: part.encoding || '7bit', to: result.encoding };
     }
-    if (inserted.charset) {
-      report.charset = { from: node.charset || 'us-ascii', to: inserted.charset };
-      // mailsplit's setCharset would put a missing Content-Type on top of the block.
-      if (headers.hasHeader('Content-Type')) node.setCharset(inserted.charset);
-      else
-        setHeader(
-          headers,
-          'Content-Type',
-          `${node.contentType || 'text/plain'}; charset=${inserted.charset}`,
-        );
+    if (result.charset) {
+      report.charset = { from: part.charset || 'us-ascii', to: result.charset };
+      declareCharset(header, part, result.charset);
     }
     this.report.parts.push(report);
-    this.pushPart(node, encoded.raw);
-    // After an empty body the splitter may give the next delimiter without a line break in front
-    // (the blank line that ended the headers served): new content must not run into it.
+    this.forward({ bytes: header.toBuffer() });
+    this.forward({ bytes: result.body });
+    // After an empty body the next delimiter may come with no line break in front (the blank
+    // line that ended the headers served): new content must not run into it.
     this.breakBeforeDelimiter = raw.length === 0;
   }
 
@@ -521,27 +377,69 @@ export class RewriteStage extends Transform {
     };
   }
 
-  private partReport(node: MimeNode, bytesBefore: number, bytesAfter: number) {
-    return {
-      part: partName(node),
-      contentType: node.contentType || 'text/plain',
-      bytesBefore,
-      bytesAfter,
-    };
+  private partReport(part: MimePart, bytesBefore: number, bytesAfter: number) {
+    return { part: partName(part), contentType: part.contentType, bytesBefore, bytesAfter };
   }
 
-  private releaseUnchanged(fragment: Fragment, reason: string) {
-    const raw = Buffer.concat(fragment.chunks, fragment.size);
-    this.pushPart(fragment.node, raw);
+  private leaveAsIs(part: MimePart, raw: Buffer, reason: string) {
+    this.writePart(part, raw);
     this.report.parts.push({
-      ...this.partReport(fragment.node, raw.length, raw.length),
+      ...this.partReport(part, raw.length, raw.length),
       change: 'skipped',
       reason,
     });
   }
 
-  private pushPart(node: MimeNode, body: Buffer) {
-    this.forward(node);
-    if (body.length) this.forward({ node, type: 'body', value: body });
+  /**
+   * Writes a part whose content does not change. A binary part keeps its bytes exactly, unless
+   * WorkMail would refuse them (bare line ends, long lines): then it goes as base64, which
+   * decodes to the same bytes.
+   */
+  private writePart(part: MimePart, raw: Buffer) {
+    if (part.encoding !== 'binary' || !needsReencoding(raw)) {
+      const verbatim = part.encoding === 'binary';
+      this.forward({ bytes: part.header.toBuffer() });
+      if (raw.length) this.forward({ bytes: raw, verbatim });
+      return;
+    }
+    part.header.set('Content-Transfer-Encoding', 'base64');
+    const body = base64Body(raw, EOL);
+    this.report.parts.push({
+      ...this.partReport(part, raw.length, body.length),
+      change: 'reencoded',
+      reason: 'binary content with line ends WorkMail refuses: sent as base64, same bytes decoded',
+      transferEncoding: { from: 'binary', to: 'base64' },
+    });
+    this.forward({ bytes: part.header.toBuffer() });
+    this.forward({ bytes: body });
+  }
+
+  private bodyOf(collected: Collected): Buffer {
+    return Buffer.concat(collected.chunks, collected.size);
+  }
+
+  /** Pushes, or queues while a fragment is held (output order must follow input order). */
+  private forward(piece: Piece) {
+    if (!this.held) {
+      this.pushOut(piece);
+      return;
+    }
+    this.queue.push(piece);
+    this.queuedBytes += piece.bytes.length;
+  }
+
+  private pushOut(piece: Piece) {
+    let bytes = piece.bytes;
+    if (this.breakBeforeDelimiter && piece.delimiter && bytes[0] !== 0x0d && bytes[0] !== 0x0a) {
+      bytes = Buffer.concat([Buffer.from(EOL), bytes]);
+    }
+    this.breakBeforeDelimiter = false;
+    if (bytes.length === 0) return;
+    // Input without a bare LF gives output without one: the repair is skipped (CRLF mail).
+    if (!piece.verbatim && this.report.lineEndingsFixed > 0) {
+      bytes = repairLineEnds(bytes, this.lastByte).bytes;
+    }
+    this.lastByte = bytes[bytes.length - 1] as number;
+    this.push(bytes);
   }
 }

@@ -7,7 +7,7 @@ const PREFERRED_LINE_LENGTH = 78;
 
 /**
  * Display text of a raw header value: unfolded, then RFC 2047 encoded words decoded. The value is
- * a binary string (one character per byte), as mailsplit keeps header lines.
+ * a binary string (one character per byte), as HeaderBlock keeps header lines.
  */
 export function displayText(rawValue: string): string {
   const unfolded = Buffer.from(rawValue, 'latin1')
@@ -63,7 +63,7 @@ function tagForHeader(tag: string, nextIsEncodedWord: boolean): string {
 /**
  * Returns the header line `Subject: <tag> <original value>`, keeping every byte of the original
  * value (encoded words, folding, raw 8-bit text), or `undefined` when the subject already carries
- * the tag. The line is a binary string with CRLF folds, as mailsplit's `HeaderLine.line`.
+ * the tag. The line is a binary string with CRLF folds, as `HeaderField.line`.
  */
 export function tagSubjectLine(line: string, tag: string): string | undefined {
   const colon = line.indexOf(':');
@@ -168,7 +168,7 @@ function tagPattern(tag: string): RegExp {
  * tag further into the subject stays: a user wrote it. Every byte outside the tag stays as it
  * was; an encoded word that held part of the tag is written again (UTF-8, its own B or Q).
  *
- * @param line the header line as mailsplit holds it: a binary string with CRLF folds
+ * @param line the header line as HeaderBlock holds it: a binary string with CRLF folds
  * @param tags the tags as the policy writes them (`{{placeholders}}` match one-line values)
  * @returns the new line, or undefined when there is no tag to take out
  */

@@ -6,6 +6,7 @@ import { cleanText } from './clean-reply-text';
 import { findBannerAt, findFooterAt, MAX_BYTES_BEFORE_BODY, withMetaCharset } from './html-anchors';
 import { htmlMarkOpening, neutraliseForeignMarks } from './html-marks';
 import { lineEndingOf } from './line-ending';
+import { decodeUnicode, isUnicodeLabel } from './unicode-charsets';
 
 /** Plain text or HTML, the two kinds of displayed body. */
 export type BodyKind = 'text' | 'html';
@@ -50,6 +51,11 @@ export type InsertionResult =
       neutralised: number;
       /** Own banners taken out of quoted text. */
       removed: number;
+      /**
+       * Set when the body is the original with bytes put in at these offsets and nothing else
+       * changed: the caller may splice them into the encoded body instead of encoding it anew.
+       */
+      insertions?: Insertion<Buffer>[];
     }
   | { ok: false; reason: string };
 
@@ -97,10 +103,18 @@ function holdsBlock(text: string, at: number, block: string, token: string): boo
   );
 }
 
+/** Text put into the body at an offset of the body as it was (in order). */
+export interface Insertion<T = string> {
+  at: number;
+  text: T;
+}
+
 interface Inserted {
   text: string;
   added: ('banner' | 'footer')[];
   neutralised: number;
+  /** Where the additions went; the rest of the body is as it was unless `neutralised`. */
+  insertions: Insertion[];
 }
 
 /** Why an addition could not be placed; the caller reports the part as skipped. */
@@ -148,7 +162,12 @@ function insert(
     const addFooter = footer && !(trusted && holdsBlock(middle, footerAt, footer, marks.token));
     if (addBanner) added.push('banner');
     if (addFooter) added.push('footer');
+    const insertions = [
+      ...(addBanner ? [{ at: bannerAnchor, text: banner }] : []),
+      ...(addFooter ? [{ at: footerAnchor, text: footer }] : []),
+    ];
     return {
+      insertions,
       text: `${head}${addBanner ? banner : ''}${middle}${addFooter ? footer : ''}${tail}`,
       added,
       neutralised: foreign.count,
@@ -158,15 +177,21 @@ function insert(
   const footer = additions.footer ? prepared(additions.footer, eol, format.flowed) : '';
   const trailing = body.endsWith(eol) ? eol : '';
   let core = trailing ? body.slice(0, -eol.length) : body;
+  const coreEnd = core.length;
+  const insertions: Insertion[] = [];
   if (banner && !(trusted && (core.startsWith(`${banner}${eol}`) || core === banner))) {
-    core = core ? `${banner}${eol}${eol}${core}` : banner;
+    const text = core ? `${banner}${eol}${eol}` : banner;
+    core = `${text}${core}`;
+    insertions.push({ at: 0, text });
     added.push('banner');
   }
   if (footer && !(trusted && (core.endsWith(`${eol}${footer}`) || core === footer))) {
-    core = core ? `${core}${eol}${eol}${footer}` : footer;
+    const text = core ? `${eol}${eol}${footer}` : footer;
+    core = `${core}${text}`;
+    insertions.push({ at: coreEnd, text });
     added.push('footer');
   }
-  return { text: `${core}${trailing}`, added, neutralised: 0 };
+  return { text: `${core}${trailing}`, added, neutralised: 0, insertions };
 }
 
 /**
@@ -177,7 +202,8 @@ function insert(
  * its strict mode, serves the charsets iconv-lite lacks (ISO-2022-JP) and UTF-16/32.
  */
 function decodeStrictly(body: Buffer, label: string): string | undefined {
-  if (iconv.encodingExists(label) && !/^utf-(16|32)/.test(label)) {
+  if (isUnicodeLabel(label)) return decodeUnicode(body, label);
+  if (iconv.encodingExists(label)) {
     const text = iconv.decode(body, label);
     return text.includes('\ufffd') ? undefined : text;
   }
@@ -189,6 +215,7 @@ function decodeStrictly(body: Buffer, label: string): string | undefined {
 }
 
 function canDecode(label: string): boolean {
+  if (isUnicodeLabel(label)) return true;
   try {
     new TextDecoder(label);
     return true;
@@ -202,7 +229,7 @@ function encodableInPlace(texts: string[], label: string, format: PartFormat): b
   const joined = texts.join('');
   if (UTF8_LABELS.has(label)) return true;
   if (STATEFUL.test(label)) return format.kind === 'text' && isAscii(joined);
-  if (!iconv.encodingExists(label)) return false;
+  if (isUnicodeLabel(label) || !iconv.encodingExists(label)) return false;
   if (iconv.encode(ASCII_PROBE, label).toString('latin1') !== ASCII_PROBE) return false;
   if (isAscii(joined)) return true;
   if (ASCII_LABELS.has(label)) return false;
@@ -255,6 +282,14 @@ function cleanBody(
   return { text: html, removed };
 }
 
+function readsBackAs(bytes: Buffer, text: string): boolean {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes) === text;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Adds a banner and/or a footer to a decoded body part. The original bytes are kept when the
  * part's charset can hold the additions; otherwise the part is converted to UTF-8 (and the
@@ -281,9 +316,21 @@ export function insertIntoBody(
     const own = withoutOwnBanners(body.toString('latin1'), format, marks, label, defaultEol);
     const result = insert(own.body, format, inLatin1, marks, defaultEol);
     if ('failed' in result) return { ok: false, reason: result.failed };
+    const untouched = own.removed === 0 && result.neutralised === 0;
     return {
       ok: true,
-      body: Buffer.from(result.text, 'latin1'),
+      // Built only when asked for: a spliced part never needs the whole new body.
+      get body() {
+        return Buffer.from(result.text, 'latin1');
+      },
+      ...(untouched
+        ? {
+            insertions: result.insertions.map(({ at, text }) => ({
+              at,
+              text: Buffer.from(text, 'latin1'),
+            })),
+          }
+        : {}),
       nonAscii,
       added: result.added,
       neutralised: result.neutralised,
@@ -302,9 +349,15 @@ export function insertIntoBody(
   const result = insert(own.body, format, additions, marks, defaultEol);
   if ('failed' in result) return { ok: false, reason: result.failed };
   const text = format.kind === 'html' ? withMetaCharset(result.text, 'utf-8') : result.text;
+  const converted = Buffer.from(text, 'utf8');
+  // Checked before it is written: the new bytes read back as the text meant (a lone surrogate
+  // would have become U+FFFD).
+  if (!readsBackAs(converted, text)) {
+    return { ok: false, reason: `text converted from ${label} does not read back as written` };
+  }
   return {
     ok: true,
-    body: Buffer.from(text, 'utf8'),
+    body: converted,
     charset: 'utf-8',
     nonAscii: true,
     added: result.added,

@@ -4,6 +4,58 @@ import libqp = require('libqp');
 const MAX_LINE_LENGTH = 998;
 const WRAP_AT = 76;
 
+/** RFC 2045 section 6.1: the encodings this engine reads ('' is none: 7bit). */
+const READABLE = new Set(['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
+
+/**
+ * Whether the engine can read a part's Content-Transfer-Encoding. Anything else (`x-uuencode`, a
+ * quoted `"base64"` that readers do not decode either) is left alone: text written into it would
+ * be read as that encoding.
+ */
+export function isReadableEncoding(encoding: string): boolean {
+  return READABLE.has(encoding);
+}
+
+function hexValue(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
+  return -1;
+}
+
+/**
+ * Quoted-printable decoding (RFC 2045 section 6.7), as libqp reads it: whitespace at the end of a
+ * line dropped, soft line breaks removed, `=XX` turned into its byte, any other `=` kept. The runs
+ * between escapes are copied natively rather than a character at a time.
+ */
+export function decodeQuotedPrintable(raw: Buffer): Buffer {
+  const input = Buffer.from(
+    raw
+      .toString('latin1')
+      .replace(/(^|[^ \t])[ \t]+(?=[\n\r\u2028\u2029]|$)/g, '$1')
+      .replace(/[=](?:\r?\n|$)/g, ''),
+    'latin1',
+  );
+  const out = Buffer.allocUnsafe(input.length);
+  let written = 0;
+  let from = 0;
+  for (let eq = input.indexOf(0x3d); eq >= 0; eq = input.indexOf(0x3d, from)) {
+    written += input.copy(out, written, from, eq);
+    const hi = hexValue(input[eq + 1]);
+    const lo = hexValue(input[eq + 2]);
+    if (eq < input.length - 2 && hi >= 0 && lo >= 0) {
+      out[written++] = hi * 16 + lo;
+      from = eq + 3;
+    } else {
+      out[written++] = 0x3d;
+      from = eq + 1;
+    }
+  }
+  written += input.copy(out, written, from);
+  return out.subarray(0, written);
+}
+
 /** Removes the Content-Transfer-Encoding from a part's raw body bytes. */
 export function decodeTransfer(raw: Buffer, encoding: string): Buffer {
   switch (encoding) {
@@ -15,25 +67,30 @@ export function decodeTransfer(raw: Buffer, encoding: string): Buffer {
       );
     }
     case 'quoted-printable':
-      return libqp.decode(raw.toString('latin1'));
+      return decodeQuotedPrintable(raw);
     default:
       return raw;
   }
 }
 
-function hasLongLine(body: Buffer): boolean {
-  let start = 0;
-  for (;;) {
-    const lf = body.indexOf(0x0a, start);
-    const end = lf < 0 ? body.length : lf;
-    if (end - start > MAX_LINE_LENGTH + 1) return true;
-    if (lf < 0) return false;
+/**
+ * Whether a line is longer than 998 octets. Jumps: the last LF within the next 1,000 bytes of a
+ * line's start begins the next line to look at (the lines between are shorter).
+ */
+export function hasLongLine(body: Buffer): boolean {
+  // A line's octets and its CR before the LF.
+  const most = MAX_LINE_LENGTH + 1;
+  for (let start = 0; ; ) {
+    if (body.length - start <= most) return false;
+    const lf = body.lastIndexOf(0x0a, start + most);
+    if (lf < start) return true;
     start = lf + 1;
   }
 }
 
-function hasEightBit(body: Buffer): boolean {
-  return body.some((byte) => byte > 0x7f);
+/** Whether any byte is above 0x7f (one regular-expression scan, not a step per byte). */
+export function hasEightBit(body: Buffer): boolean {
+  return /[\x80-\xff]/.test(body.toString('latin1'));
 }
 
 function base64Lines(body: Buffer, eol: string): string {
@@ -41,6 +98,19 @@ function base64Lines(body: Buffer, eol: string): string {
   const lines: string[] = [];
   for (let i = 0; i < encoded.length; i += WRAP_AT) lines.push(encoded.slice(i, i + WRAP_AT));
   return lines.join(eol);
+}
+
+/** Base64 in lines of 76 characters (RFC 2045 section 6.8). */
+export function base64Body(body: Buffer, eol: string): Buffer {
+  return Buffer.from(base64Lines(body, eol), 'latin1');
+}
+
+/**
+ * Whether identity-encoded bytes hold what WorkMail refuses: a CR or LF that is not part of a
+ * CRLF, or a line longer than 998 octets.
+ */
+export function needsReencoding(body: Buffer): boolean {
+  return /\r(?!\n)|(?<!\r)\n/.test(body.toString('latin1')) || hasLongLine(body);
 }
 
 /**
@@ -69,8 +139,7 @@ function encodeBody(
   addedNonAscii: boolean,
   eol: string,
 ): { raw: Buffer; encoding: string } {
-  if (encoding === 'base64')
-    return { raw: Buffer.from(base64Lines(body, eol), 'latin1'), encoding };
+  if (encoding === 'base64') return { raw: base64Body(body, eol), encoding };
   const identity = encoding !== 'quoted-printable';
   const sevenBitLabel = encoding === '' || encoding === '7bit';
   const keepIdentity =

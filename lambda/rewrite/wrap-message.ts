@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Headers } from '@zone-eu/mailsplit';
 import { escapeHtml } from './html-escape';
 
 import libqp = require('libqp');
 
 import { arrivalDate, rfc5322Date } from './arrival-date';
+import { HeaderBlock } from './header-block';
 import { AT_MOST_ONCE } from './header-rules';
 import { htmlMarkOpening, markToken } from './html-marks';
 import { RewriteDeclinedError } from './rewrite-declined';
@@ -138,11 +138,14 @@ class Envelope extends Transform {
   /** The original's headers that a reader sees, fit for WorkMail, and what it requires. */
   private keptHeaders(originalHead: Buffer): string[] {
     const normalized = originalHead.toString('latin1').replace(/\r?\n/g, CRLF);
+    const blankLine = normalized.endsWith(`${CRLF}${CRLF}`) || normalized === CRLF ? 2 : 0;
+    const header = HeaderBlock.parse(Buffer.from(normalized, 'latin1'), blankLine);
     const { subjectTag, marker } = this.options;
     const seen = new Set<string>();
     const kept: string[] = [];
-    for (const { key, line } of new Headers(Buffer.from(normalized, 'latin1')).getList()) {
-      if (BODY_HEADERS.test(key) || key === marker.header.toLowerCase()) continue;
+    for (const { key, line } of header.fields) {
+      // A line that is no header field (key '') must not reach the wrapper's head.
+      if (!key || BODY_HEADERS.test(key) || key === marker.header.toLowerCase()) continue;
       // Of a header allowed once, the first: the attached original keeps them all.
       if (!fitsLineRules(line) || (AT_MOST_ONCE.has(key) && seen.has(key))) continue;
       seen.add(key);
@@ -153,9 +156,7 @@ class Envelope extends Transform {
     if (subjectTag && !seen.has('subject')) kept.push(newSubjectLine(subjectTag));
     if (!seen.has('from')) kept.push(`From: ${this.options.from}`);
     if (!seen.has('date')) {
-      const received = new Headers(Buffer.from(normalized, 'latin1'))
-        .get('received')
-        .map((line) => line.slice(line.indexOf(':') + 1));
+      const received = header.values('received');
       kept.push(`Date: ${rfc5322Date(arrivalDate(received) ?? this.options.now())}`);
     }
     return kept;

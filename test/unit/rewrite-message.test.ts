@@ -329,7 +329,10 @@ describe('startPlannedRewrite', () => {
   it('fails with RewriteDeclinedError when a header block passes the parser’s limit', async () => {
     const huge = `${'X-Filler: '.padEnd(900, 'x')}\r\n`.repeat(2000);
     const input = Buffer.from(`${huge}Subject: big\r\n\r\nbody\r\n`);
-    await expect(rewriteBuffer(input, RULES)).rejects.toThrow(/cannot parse the message: EMAXLEN/);
+    const failure = await rewriteBuffer(input, RULES).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(RewriteDeclinedError);
+    expect((failure as RewriteDeclinedError).reason).toBe('unparseable');
+    expect((failure as Error).message).toMatch(/header block is larger than 1048576 bytes/);
   });
 
   it('passes a source error through unchanged, so the caller can retry', async () => {
