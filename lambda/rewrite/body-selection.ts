@@ -83,6 +83,38 @@ function isRelatedRoot(node: Node, parent: Node): boolean {
 export class BodySelector {
   private readonly displayed = new WeakSet<object>();
   private readonly groups = new WeakMap<object, object>();
+  private readonly bannerGiven = new WeakSet<object>();
+  private readonly footerGiven = new WeakSet<object>();
+
+  /** True for the first fragment of a group asking: one banner per group. */
+  takeBanner(group: object): boolean {
+    const first = !this.bannerGiven.has(group);
+    this.bannerGiven.add(group);
+    return first;
+  }
+
+  /** True the first time only: one footer per group, even when one was placed early. */
+  takeFooter(group: object): boolean {
+    const first = !this.footerGiven.has(group);
+    this.footerGiven.add(group);
+    return first;
+  }
+
+  /**
+   * What a part arriving after a held fragment of `group` says of it: `last` (the group has
+   * ended, or a nested display starts), `not-last` (another fragment of the group follows), or
+   * `unknown` yet. An attachment ends the body too: holding it until the end of the message, to
+   * learn whether text follows it (rare), would stop the stream and hold it all in memory.
+   */
+  afterFragment(part: Node, role: NodeRole, group: object): 'last' | 'not-last' | 'unknown' {
+    if (role.role === 'fragment') return role.group === group ? 'not-last' : 'last';
+    const ends =
+      role.role === 'protected' ||
+      role.startsGroup ||
+      role.attachment ||
+      !this.inGroup(part, group);
+    return ends ? 'last' : 'unknown';
+  }
 
   classify(node: Node): NodeRole {
     const parent = node.parent;

@@ -1,4 +1,5 @@
 import type { HeaderBlock } from './header-block';
+import type { PartReport } from './rewrite-rules';
 
 import libmime = require('libmime');
 
@@ -41,6 +42,15 @@ export interface MimePart {
 /** `1.2`, or `TEXT` for the message itself (IMAP's name for a single part's body). */
 export function partName(part: Pick<MimePart, 'path'>): string {
   return part.path.length ? part.path.join('.') : 'TEXT';
+}
+
+/** The fields every part report starts with. */
+export function partReport(
+  part: MimePart,
+  bytesBefore: number,
+  bytesAfter: number,
+): Pick<PartReport, 'part' | 'contentType' | 'bytesBefore' | 'bytesAfter'> {
+  return { part: partName(part), contentType: part.contentType, bytesBefore, bytesAfter };
 }
 
 /** A token header without its comments: `base64 (for the PDF)`. */

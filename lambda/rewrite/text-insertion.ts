@@ -1,12 +1,19 @@
-import iconv = require('iconv-lite');
-
+import {
+  canDecode,
+  decodeStrictly,
+  encodableInPlace,
+  fromLatin1,
+  isAscii,
+  isAsciiLabel,
+  readsBackAs,
+  toLatin1,
+} from './body-charsets';
 import type { OwnBanner } from './clean-reply';
 import { cleanHtml } from './clean-reply-html';
 import { cleanText } from './clean-reply-text';
 import { findBannerAt, findFooterAt, MAX_BYTES_BEFORE_BODY, withMetaCharset } from './html-anchors';
 import { htmlMarkOpening, neutraliseForeignMarks } from './html-marks';
 import { lineEndingOf } from './line-ending';
-import { decodeUnicode, isUnicodeLabel } from './unicode-charsets';
 
 /** Plain text or HTML, the two kinds of displayed body. */
 export type BodyKind = 'text' | 'html';
@@ -58,17 +65,6 @@ export type InsertionResult =
       insertions?: Insertion<Buffer>[];
     }
   | { ok: false; reason: string };
-
-const UTF8_LABELS = new Set(['utf-8', 'utf8']);
-const ASCII_LABELS = new Set(['us-ascii', 'ascii', 'ansi_x3.4-1968']);
-// Stateful encodings: an ASCII byte inside an escape sequence is not an ASCII character.
-const STATEFUL = /^(iso-2022-|utf-7|hz-gb-2312)/;
-const ASCII_PROBE = '<body></BODY>\r\n -=_azAZ09';
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
 
 /** RFC 3676: no trailing spaces (they would join lines), and space-stuffing. */
 function asFlowedLines(text: string): string {
@@ -195,61 +191,6 @@ function insert(
 }
 
 /**
- * Decodes a whole part; undefined when its bytes are not valid in that charset. iconv-lite goes
- * first: Node's WHATWG decoder reads windows-1252 and ISO-8859-1 as Latin-1, so 0x80-0x9F (the
- * euro sign, curly quotes, dashes) would come out as control characters. iconv-lite replaces
- * what it cannot read with U+FFFD, so such output counts as a failure. The WHATWG decoder, in
- * its strict mode, serves the charsets iconv-lite lacks (ISO-2022-JP) and UTF-16/32.
- */
-function decodeStrictly(body: Buffer, label: string): string | undefined {
-  if (isUnicodeLabel(label)) return decodeUnicode(body, label);
-  if (iconv.encodingExists(label)) {
-    const text = iconv.decode(body, label);
-    return text.includes('\ufffd') ? undefined : text;
-  }
-  try {
-    return new TextDecoder(label, { fatal: true }).decode(body);
-  } catch {
-    return undefined;
-  }
-}
-
-function canDecode(label: string): boolean {
-  if (isUnicodeLabel(label)) return true;
-  try {
-    new TextDecoder(label);
-    return true;
-  } catch {
-    return iconv.encodingExists(label);
-  }
-}
-
-/** The additions in the part's own charset, or undefined when that charset cannot hold them. */
-function encodableInPlace(texts: string[], label: string, format: PartFormat): boolean {
-  const joined = texts.join('');
-  if (UTF8_LABELS.has(label)) return true;
-  if (STATEFUL.test(label)) return format.kind === 'text' && isAscii(joined);
-  if (isUnicodeLabel(label) || !iconv.encodingExists(label)) return false;
-  if (iconv.encode(ASCII_PROBE, label).toString('latin1') !== ASCII_PROBE) return false;
-  if (isAscii(joined)) return true;
-  if (ASCII_LABELS.has(label)) return false;
-  return iconv.decode(iconv.encode(joined, label), label) === joined;
-}
-
-function toLatin1(text: string, label: string): string {
-  if (UTF8_LABELS.has(label)) return Buffer.from(text, 'utf8').toString('latin1');
-  return isAscii(text) ? text : iconv.encode(text, label).toString('latin1');
-}
-
-function fromLatin1(bytes: string, label: string): string | undefined {
-  if (UTF8_LABELS.has(label)) return Buffer.from(bytes, 'latin1').toString('utf8');
-  if (isAscii(bytes)) return bytes;
-  return iconv.encodingExists(label)
-    ? iconv.decode(Buffer.from(bytes, 'latin1'), label)
-    : undefined;
-}
-
-/**
  * Takes this template's own banners out of a body (clean replies). They are matched on the text
  * as decoded from the part's charset; in a byte-preserving run the cut text goes back to the same
  * bytes, and a part whose bytes would not survive that round trip is left as it is.
@@ -282,14 +223,6 @@ function cleanBody(
   return { text: html, removed };
 }
 
-function readsBackAs(bytes: Buffer, text: string): boolean {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes) === text;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Adds a banner and/or a footer to a decoded body part. The original bytes are kept when the
  * part's charset can hold the additions; otherwise the part is converted to UTF-8 (and the
@@ -307,7 +240,7 @@ export function insertIntoBody(
   const nonAscii = !texts.every(isAscii);
   if (!canDecode(label)) return { ok: false, reason: `unknown charset ${label}` };
 
-  if (encodableInPlace(texts, label, format)) {
+  if (encodableInPlace(texts, label, format.kind)) {
     // Byte-preserving: work on latin1, so that each original byte maps to one character.
     const inLatin1 = {
       banner: additions.banner && toLatin1(additions.banner, label),
@@ -338,7 +271,7 @@ export function insertIntoBody(
     };
   }
 
-  const undeclared = ASCII_LABELS.has(label) && body.some((byte) => byte > 0x7f);
+  const undeclared = isAsciiLabel(label) && body.some((byte) => byte > 0x7f);
   if (undeclared) return { ok: false, reason: '8-bit text in a part that declares no charset' };
   const decoded = decodeStrictly(body, label);
   if (decoded === undefined) return { ok: false, reason: `bytes that are not valid ${label}` };
