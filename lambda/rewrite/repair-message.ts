@@ -3,6 +3,7 @@ import libqp = require('libqp');
 
 import { arrivalDate, rfc5322Date } from './arrival-date';
 import { usableBoundary } from './mime-part';
+import { type Field, fieldsOf, fieldValue, messageHead, partHead } from './repair-heads';
 import { MAX_LINE_OCTETS } from './stream-guards';
 
 /** One change the repair made, named for the log and the report (no message content). */
@@ -43,37 +44,6 @@ const SEALED_TYPES = new Set([
 /** Thrown inside the repair when the message is beyond it; never leaves this module. */
 class Unrepairable {
   constructor(readonly reason: string) {}
-}
-
-interface Field {
-  name: string;
-  value: string;
-}
-
-/** Header fields of a block, unfolded; undefined when a line breaks WorkMail's line rules. */
-function fieldsOf(head: Buffer): Field[] | undefined {
-  const text = head.toString('latin1');
-  const lines = text.split('\r\n');
-  if (lines.some((line) => line.length > MAX_LINE_OCTETS || line.includes('\r'))) return undefined;
-  const fields: Field[] = [];
-  for (const line of lines) {
-    if (!line) continue;
-    const last = fields.at(-1);
-    if (/^[ \t]/.test(line) && last) last.value += line;
-    else {
-      const colon = line.indexOf(':');
-      if (colon > 0)
-        fields.push({
-          name: line.slice(0, colon).trim().toLowerCase(),
-          value: line.slice(colon + 1),
-        });
-    }
-  }
-  return fields;
-}
-
-function fieldValue(fields: Field[], name: string): string {
-  return fields.find((f) => f.name === name)?.value.trim() ?? '';
 }
 
 /** What breaks WorkMail's content rules in a part's raw body, or undefined. */
@@ -153,16 +123,20 @@ class Repairer {
 
   /**
    * Repairs the entity in [start, end); throws Unrepairable when it cannot. `sealed`: it lies
-   * under a signature or an encryption, where no byte may change.
+   * under a signature or an encryption, where no byte may change. `inMultipart`: a part of a
+   * multipart, whose header block may also end at a line that is no header field.
    */
-  entity(start: number, end: number, path: string, depth: number, sealed = false): void {
+  entity(
+    start: number,
+    end: number,
+    path: string,
+    depth: number,
+    sealed = false,
+    inMultipart = false,
+  ): void {
     if (depth > MAX_DEPTH) throw new Unrepairable('nested too deeply');
     const { data } = this;
-    // A part may have no header at all: its blank line comes first.
-    const noHead = data[start] === 0x0d && data[start + 1] === 0x0a;
-    const blank = data.indexOf('\r\n\r\n', start);
-    const headEnd = noHead ? start : blank >= 0 && blank + 2 <= end ? blank + 2 : end;
-    const bodyStart = Math.min(headEnd + 2, end);
+    const { headEnd, bodyStart } = (inMultipart ? partHead : messageHead)(data, start, end);
     const head = data.subarray(start, headEnd);
     const fields = fieldsOf(head);
     if (!fields) throw new Unrepairable(`the header block of part ${path} breaks the line rules`);
@@ -189,6 +163,11 @@ class Repairer {
       this.out.push(this.withDate(head, fields, root), data.subarray(headEnd, end));
       return;
     }
+    // A new Content-Transfer-Encoding would land where some readers see the body.
+    if (bodyStart === headEnd)
+      throw new Unrepairable(
+        `part ${path} has no blank line after its headers: readers disagree on where its body starts`,
+      );
     if (seals) throw new Unrepairable(`part ${path} is signed or encrypted: no byte may change`);
     if (!RE_ENCODABLE.has(encoding))
       throw new Unrepairable(`part ${path} has an unknown transfer encoding`);
@@ -239,7 +218,7 @@ class Repairer {
         const contentEnd = line >= start + 2 && data[line - 2] === 0x0d ? line - 2 : line;
         if (partStart !== undefined) {
           const partEnd = Math.max(partStart, contentEnd);
-          this.entity(partStart, partEnd, childPath(path, index), depth + 1, sealed);
+          this.entity(partStart, partEnd, childPath(path, index), depth + 1, sealed, true);
           cursor = Math.max(partStart, contentEnd);
         }
         this.passThrough(data.subarray(cursor, lineEnd), path);
@@ -252,7 +231,7 @@ class Repairer {
     }
     if (!closed) {
       if (partStart !== undefined) {
-        this.entity(partStart, end, childPath(path, index), depth + 1, sealed);
+        this.entity(partStart, end, childPath(path, index), depth + 1, sealed, true);
         cursor = end;
       }
       this.passThrough(data.subarray(cursor, end), path);

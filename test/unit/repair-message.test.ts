@@ -100,6 +100,16 @@ describe('repairMessage', () => {
     expect(clocked.message.toString()).toContain('Date: Wed, 02 Dec 2026 12:00:00 +0000\r\n');
   });
 
+  it('reads a boundary as the splitter does: one it cannot use makes no multipart to close', () => {
+    const original = withTopHeaders(
+      DATED,
+      multipart('mixed', 'b\x01', [part([], 'x')], [], { unclosed: true }),
+    );
+    const { message, repairs } = repaired(original);
+    expect(repairs).toEqual([]);
+    expect(message.equals(original)).toBe(true);
+  });
+
   it.each([
     [
       'a boundary nested in its own',
@@ -115,6 +125,16 @@ describe('repairMessage', () => {
       'an unknown transfer encoding',
       withTopHeaders(DATED, part(['Content-Transfer-Encoding: x-uuencode'], `${'y'.repeat(1200)}`)),
       /unknown transfer encoding/,
+    ],
+    [
+      'a part whose headers run into its body (where a new encoding would show as text)',
+      withTopHeaders(
+        DATED,
+        multipart('mixed', 'b', [
+          Buffer.from('Content-Type: text/plain; charset=iso-8859-1\r\ncaf\xe9 au lait', 'latin1'),
+        ]),
+      ),
+      /part 1 has no blank line after its headers/,
     ],
   ])('refuses %s, naming why', (_case, message, reason) => {
     const result = repairMessage(message, { now: NOW });
