@@ -12,6 +12,7 @@ import { DEFAULTS } from '../lambda/config';
 import { ENV } from '../lambda/env-names';
 import { bundledPolicy, POLICY_DEFINE } from '../lambda/policy/bundled-policy';
 import { readPolicyFile } from '../lambda/policy/policy-file';
+import { policyWarnings } from '../lambda/policy/policy-warnings';
 import type { FlowDirection } from '../lambda/workmail';
 import { flowRulesNeeded } from './flow-rules';
 import { InvocationWatch, type InvocationWatchOptions } from './invocation-watch';
@@ -167,7 +168,11 @@ export class WorkMailRewriteFunction extends Construct {
     // The policy travels inside the bundle: a bad one must stop the synth, not the cold start.
     const policyFile =
       props.policyFile === undefined ? undefined : readPolicyFile(props.policyFile);
-    this.flowRulesNeeded = flowRulesNeeded(policyFile?.policy ?? bundledPolicy());
+    const policy = policyFile?.policy ?? bundledPolicy();
+    this.flowRulesNeeded = flowRulesNeeded(policy);
+    for (const warning of policyWarnings(policy)) {
+      Annotations.of(this).addWarningV2('workmail-rewrite:policy', warning);
+    }
     const stack = Stack.of(this);
     warnOutsideWorkMailRegions(this, stack.region);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;

@@ -101,8 +101,21 @@ export function isContentFailure(error: unknown, outcome: FailureOutcome): boole
   );
 }
 
-// The wrap attaches the original byte for byte: it would be declined again for these.
-const WRAP_CANNOT_HELP = new Set<DeclineReason>(['empty', 'line-too-long', 'too-large', 'bare-cr']);
+// The wrap attaches any bytes (as base64 when they break WorkMail's rules), but an empty message
+// has nothing to attach and a large one only grows.
+const WRAP_CANNOT_HELP = new Set<DeclineReason>(['empty', 'too-large']);
+// What the repair mends (see rewrite/repair-message.ts); a refused Put may be any of its cases.
+const REPAIRABLE = new Set<DeclineReason>(['missing-final-boundary', 'line-too-long', 'bare-cr']);
+
+/** Whether repairing the original may let the rewrite through where it failed. */
+export function repairMayHelp(error: unknown, outcome: FailureOutcome): boolean {
+  if (outcome.reason === 'message-rejected') return true;
+  return (
+    error instanceof OwnError &&
+    error.code === 'rewrite-declined' &&
+    REPAIRABLE.has((error as RewriteDeclinedError).reason)
+  );
+}
 
 /** Whether wrapping the original whole may succeed where the rewrite failed. */
 export function wrapMayHelp(error: unknown): boolean {

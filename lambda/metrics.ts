@@ -22,6 +22,7 @@ export interface MetricsPort {
 const FALLBACK_OUTCOMES = new Set([
   'bounced-by-fallback',
   'wrapped-by-fallback',
+  'junked-by-fallback',
   'delivered-unchanged-after-failure',
 ]);
 

@@ -20,7 +20,10 @@ export interface WorkMailRunLambdaEvent {
   sender?: WorkMailAddress;
   /** Truncated to 256 characters by WorkMail: never rebuild the Subject header from it. */
   subject: string;
-  /** Id for the Message Flow API, `^[a-z0-9-]{1,120}$`. */
+  /**
+   * Id for the Message Flow API: 1 to 120 characters. The service model's pattern,
+   * `[a-z0-9\-]*`, is not anchored (Smithy patterns are not), so it admits any id.
+   */
   messageId: string;
   /** Stable across WorkMail's retries of the same invocation. */
   invocationId: string;
@@ -58,8 +61,8 @@ export const DELIVER_TO_ALL: WorkMailSyncResponse = Object.freeze({
   actions: [{ action: { type: 'DEFAULT' }, allRecipients: true }],
 }) as WorkMailSyncResponse;
 
-/** The Message Flow API's pattern for message ids. */
-export const MESSAGE_ID_PATTERN = /^[a-z0-9-]{1,120}$/;
+/** The Message Flow API's length limit for message ids (its pattern admits any text). */
+export const MAX_MESSAGE_ID_LENGTH = 120;
 
 const FLOW_DIRECTIONS: readonly FlowDirection[] = ['INBOUND', 'OUTBOUND'];
 
@@ -96,6 +99,20 @@ function addressAt(value: unknown, field: string): WorkMailAddress {
 }
 
 /**
+ * The envelope sender. An absent or empty one is the null sender (`MAIL FROM:<>`, RFC 5321
+ * 4.5.5), which bounces and auto-replies use: it comes out as an empty address, which no sender
+ * pattern but `*` matches and which proves nothing about the sender.
+ */
+function envelopeSenderAt(value: unknown, field: string): WorkMailAddress {
+  if (value == null) return { address: '' };
+  const address = objectAt(value, field).address;
+  if (address == null || address === '') return { address: '' };
+  if (typeof address !== 'string')
+    throw new InvalidEventError(`${field}.address`, `must be a string, got ${describe(address)}`);
+  return { address };
+}
+
+/**
  * Checks an unknown Lambda payload and returns it typed. Unknown extra fields are ignored and an
  * unknown `summaryVersion` is accepted (WorkMail documents one value, its samples show another).
  *
@@ -112,8 +129,8 @@ export function parseWorkMailEvent(payload: unknown): WorkMailRunLambdaEvent {
     );
   }
   const messageId = stringAt(event.messageId, 'messageId');
-  if (!MESSAGE_ID_PATTERN.test(messageId)) {
-    throw new InvalidEventError('messageId', 'must match ^[a-z0-9-]{1,120}$');
+  if (messageId.length > MAX_MESSAGE_ID_LENGTH) {
+    throw new InvalidEventError('messageId', `must be at most ${MAX_MESSAGE_ID_LENGTH} characters`);
   }
   const flowDirection = event.flowDirection;
   if (!FLOW_DIRECTIONS.includes(flowDirection as FlowDirection)) {
@@ -141,7 +158,7 @@ export function parseWorkMailEvent(payload: unknown): WorkMailRunLambdaEvent {
   return {
     summaryVersion,
     envelope: {
-      mailFrom: addressAt(envelope.mailFrom, 'envelope.mailFrom'),
+      mailFrom: envelopeSenderAt(envelope.mailFrom, 'envelope.mailFrom'),
       recipients: recipients.map((r, i) => addressAt(r, `envelope.recipients[${i}]`)),
     },
     // WorkMail may send the key as absent or null when the mail is not sent on behalf of anyone.

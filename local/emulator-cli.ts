@@ -8,9 +8,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
-import { MESSAGE_ID_PATTERN } from '../lambda/workmail';
 import { type CliOption, type CommandSpec, parseCommandLine, runCommand, UsageError } from './cli';
-import { EVENTS_DIR } from './events';
+import { EVENTS_DIR, FILE_SAFE_ID } from './events';
 import { sdkEnvironment, startLocalServices } from './local-services';
 
 const DEFAULT_MESSAGES = join(EVENTS_DIR, 'messages');
@@ -31,7 +30,7 @@ const SPEC = {
     messages: {
       type: 'string',
       value: '<folder>',
-      help: 'Folder of <messageId>.eml files, ids of 1-120 a-z, 0-9, - (default: events/messages)',
+      help: 'Folder of <messageId>.eml files, ids of 1-120 letters, digits, . _ - (default: events/messages)',
     },
     json: {
       type: 'boolean',
@@ -86,9 +85,9 @@ function readMessages(folder: string): Map<string, Buffer> {
   const messages = new Map<string, Buffer>();
   for (const name of names.filter((n) => n.endsWith('.eml')).sort()) {
     const messageId = basename(name, '.eml');
-    if (!MESSAGE_ID_PATTERN.test(messageId)) {
+    if (!FILE_SAFE_ID.test(messageId)) {
       process.stderr.write(
-        `emulator: skipped ${name}: a message id is 1-120 characters of a-z, 0-9 and -\n`,
+        `emulator: skipped ${name}: a message id here is 1-120 letters, digits, . _ - (not first)\n`,
       );
       continue;
     }

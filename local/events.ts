@@ -15,3 +15,10 @@ export function loadEvent(nameOrPath: string): WorkMailRunLambdaEvent {
 export function messagePathFor(messageId: string): string {
   return join(EVENTS_DIR, 'messages', `${messageId}.eml`);
 }
+
+/**
+ * Message ids that can name a file: the local tools write `<messageId>.<kind>.eml` and read
+ * `<messageId>.eml`. The service's own ids are letters, digits and hyphens; the API admits any
+ * text, so an id such as `../x` is refused before it becomes a path.
+ */
+export const FILE_SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$/;

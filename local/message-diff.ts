@@ -17,24 +17,36 @@ export interface LeafPart {
   decoded: Buffer;
 }
 
-/** Splits a message with the engine's splitter and returns its leaf parts, raw and decoded. */
-export async function leafParts(message: Buffer): Promise<LeafPart[]> {
+/**
+ * Splits a message with the engine's splitter and returns its leaf parts, raw and decoded. An
+ * attached message is one leaf, unless `embedded` asks for its own parts (named under it: `2.1`).
+ */
+export async function leafParts(message: Buffer, { embedded = false } = {}): Promise<LeafPart[]> {
   const splitter = new MimeSplitter();
   const raws = new Map<MimePart, Buffer[]>();
   for (const event of [...splitter.write(message), ...splitter.end()]) {
     if (event.type === 'head' && !event.part.boundary) raws.set(event.part, []);
     else if (event.type === 'body') raws.get(event.part)?.push(event.raw);
   }
-  return [...raws].map(([part, chunks]) => {
+  const leaves: LeafPart[] = [];
+  for (const [part, chunks] of raws) {
     const raw = Buffer.concat(chunks);
-    return {
+    const decoded = decodeTransfer(raw, part.encoding);
+    if (embedded && part.contentType === 'message/rfc822') {
+      const inner = await leafParts(decoded, { embedded });
+      const prefix = part.path.length ? `${partName(part)}.` : '';
+      leaves.push(...inner.map((leaf) => ({ ...leaf, part: `${prefix}${leaf.part}` })));
+      continue;
+    }
+    leaves.push({
       part: partName(part),
       contentType: part.contentType,
       headers: part.header.toBuffer().toString('latin1'),
       raw,
-      decoded: decodeTransfer(raw, part.encoding),
-    };
-  });
+      decoded,
+    });
+  }
+  return leaves;
 }
 
 export interface HeaderChange {

@@ -55,7 +55,8 @@ export interface RecordedUpdate {
 }
 
 // The service's patterns (Smithy model), checked as the service would before doing any work.
-const MESSAGE_ID = /^[a-z0-9-]{1,120}$/;
+// Smithy patterns are not anchored: the message id's `[a-z0-9\-]*` admits any text of 1-120.
+const MESSAGE_ID = /^[\s\S]{1,120}$/;
 const BUCKET = /^[a-z0-9][a-z0-9-]{2,62}$/;
 const KEY = /^[a-zA-Z0-9\-/]{1,1024}$/;
 const CANNOT_READ = 'WorkMail could not read the email content from the S3 location provided.';

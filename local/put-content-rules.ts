@@ -1,4 +1,4 @@
-import { type MimePart, MimeSplitter } from '../lambda/rewrite';
+import { AT_MOST_ONCE, type MimePart, MimeSplitter } from '../lambda/rewrite';
 
 /** WorkMail's documented limit: a line with its CRLF (RFC 5321 4.5.3.1.6). */
 export const MAX_LINE_WITH_CRLF = 1000;
@@ -12,19 +12,7 @@ const ASSUMED_REQUIRED = ['date', 'from'];
  * Headers the service accepts once only. NOT PUBLISHED: ASSUMED to be those RFC 5322 3.6 allows
  * at most once.
  */
-const ASSUMED_UNIQUE = [
-  'bcc',
-  'cc',
-  'date',
-  'from',
-  'in-reply-to',
-  'message-id',
-  'references',
-  'reply-to',
-  'sender',
-  'subject',
-  'to',
-];
+const ASSUMED_UNIQUE = AT_MOST_ONCE;
 /** Which of the service's content rules to apply: the documented ones, or also the assumed ones. */
 export type ContentRules = 'documented' | 'assumed';
 

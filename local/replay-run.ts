@@ -16,7 +16,7 @@ import { ENV } from '../lambda/env-names';
 import { bundledPolicy, POLICY_PATH } from '../lambda/policy/bundled-policy';
 import type { Policy } from '../lambda/policy/schema';
 import { productionRule } from '../lambda/production';
-import { startRewrite, type TopHeaders } from '../lambda/rewrite';
+import { type Repair, startRewrite, type TopHeaders } from '../lambda/rewrite';
 import type { AuditResult, RuleResult } from '../lambda/rule/run-rule';
 import {
   parseWorkMailEvent,
@@ -34,7 +34,7 @@ import {
 } from './cli';
 import { deployedAccess } from './deployed-access';
 import { findDeployedFunction, localEnvironment } from './deployed-function';
-import { EVENTS_DIR, messagePathFor } from './events';
+import { EVENTS_DIR, FILE_SAFE_ID, messagePathFor } from './events';
 import { explainRun, explanationLines, type RunExplanation } from './explain';
 import { localContext, WORKMAIL_ANSWER_LIMIT_MS } from './lambda-context';
 import {
@@ -184,13 +184,20 @@ function readEvent(path: string): { payload: unknown; event: WorkMailRunLambdaEv
   } catch (error) {
     throw new InputRefusedError(`event file ${path} is not JSON: ${(error as Error).message}`);
   }
+  let event: WorkMailRunLambdaEvent;
   try {
-    return { payload, event: parseWorkMailEvent(payload) };
+    event = parseWorkMailEvent(payload);
   } catch (error) {
     throw new InputRefusedError(
       `event file ${path} is not a WorkMail event: ${(error as Error).message}`,
     );
   }
+  if (!FILE_SAFE_ID.test(event.messageId)) {
+    throw new InputRefusedError(
+      `event file ${path}: messageId ${JSON.stringify(event.messageId)} cannot name a file (letters, digits, . _ - only, not first)`,
+    );
+  }
+  return { payload, event };
 }
 
 function flowDirection(payload: unknown): FlowDirection {
@@ -300,6 +307,8 @@ interface ReplaySummary {
   actions: WorkMailSyncResponse['actions'];
   outcome: { kind: 'rewritten' | 'unchanged' | 'failed'; detail: string; reason?: string };
   rules: string[];
+  /** What was repaired before the rewrite went through. */
+  repairs?: Repair[];
   timeMs: number;
   files: { original: string } & WrittenFiles;
   /** Why WorkMail could not read the rewritten message (`--bundle`: the stack's bucket policy). */
@@ -336,6 +345,7 @@ function outcomeKind(result: RuleResult): ReplaySummary['outcome']['kind'] {
     return 'rewritten';
   if (
     result.outcome === 'bounced-by-fallback' ||
+    result.outcome === 'junked-by-fallback' ||
     result.outcome === 'delivered-unchanged-after-failure'
   )
     return 'failed';
@@ -513,6 +523,7 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
       ...(result.reason ? { reason: result.reason } : {}),
     },
     rules: result.rules ?? [],
+    ...(result.repairs?.length ? { repairs: result.repairs } : {}),
     timeMs,
     files: { original: join(options.outDir, `${messageId}.original.eml`) },
     ...(accessDenial ? { accessDenial } : {}),
@@ -557,6 +568,7 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
     'Actions:',
     ...describeActions(result.response),
     `Outcome: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}${rewritten ? put : ''}`,
+    ...(summary.repairs ?? []).map((r) => `Repaired:  part ${r.part}: ${r.kind} (${r.detail})`),
     ...(accessDenial ? [`WorkMail could not read the rewritten message: ${accessDenial}`] : []),
     ...(accessNotes ?? []).map(
       (note) => `Note: ${note}; WorkMail's read of it is unverified (docs/deployment.md)`,

@@ -54,7 +54,8 @@ export function templateValues(
     r.address.slice(r.address.lastIndexOf('@') + 1).toLowerCase(),
   );
   return {
-    sender: event.envelope.mailFrom.address,
+    // The null sender (bounces) is named as SMTP writes it.
+    sender: event.envelope.mailFrom.address || '<>',
     recipientDomain: [...new Set(domains)].join(', '),
     date: date?.trim() ?? '',
   };

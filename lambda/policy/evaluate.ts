@@ -193,6 +193,41 @@ export function senderIsInternal(policy: Policy, facts: MessageFacts): boolean |
   return judgeSender(policy, facts).internal;
 }
 
+/**
+ * Whether the receiving service proved the sender's domain and it is one of `patterns`: inbound,
+ * the `From:` domain with the service's DMARC pass for it; outbound, the envelope sender's domain
+ * (a signed-in user sent it). Undefined when that cannot be known yet (inbound, headers not read).
+ */
+function judgeAuthenticatedFrom(
+  patterns: readonly string[],
+  facts: MessageFacts,
+): { holds: boolean | undefined; why: string } {
+  if (facts.direction === 'OUTBOUND') {
+    const domain = domainOf(facts.envelopeSender);
+    const holds = domain !== undefined && domainMatches(patterns, domain);
+    return {
+      holds,
+      why: `outbound, from ${facts.envelopeSender}, whose domain ${holds ? 'matches' : 'matches none of them'}`,
+    };
+  }
+  if (!facts.message) return { holds: undefined, why: 'the message is not read yet' };
+  const domain = domainOf(facts.message.from);
+  if (!domain) return { holds: false, why: 'the From: header names no domain' };
+  if (!domainMatches(patterns, domain)) {
+    return { holds: false, why: `the From: domain ${domain} matches none of them` };
+  }
+  const dmarc = dmarcVerdict(facts.message.header('authentication-results'));
+  return dmarc.passed === domain
+    ? {
+        holds: true,
+        why: `the From: domain ${domain} matches, and the receiving service's DMARC check passed for it`,
+      }
+    : {
+        holds: false,
+        why: `the From: domain ${domain} matches, but not proven: ${dmarc.passed ? `DMARC passed for ${dmarc.passed}, not for it` : dmarc.why}`,
+      };
+}
+
 /** One condition or exception of a rule, judged, and why in words (no address but the event's). */
 export interface ConditionVerdict {
   /** The condition as the policy writes it, e.g. `sender: external`. */
@@ -246,6 +281,14 @@ function verdicts(policy: Policy, c: Conditions, facts: MessageFacts): Condition
       holds:
         judged.internal === undefined ? undefined : judged.internal === (c.sender === 'internal'),
       why: `${judged.internal === undefined ? '' : judged.internal ? 'internal: ' : 'external: '}${judged.why}`,
+    });
+  }
+  if (c.authenticatedFrom) {
+    const judged = judgeAuthenticatedFrom(c.authenticatedFrom, facts);
+    out.push({
+      condition: `authenticatedFrom: ${quoted(c.authenticatedFrom)}`,
+      holds: judged.holds,
+      why: judged.why,
     });
   }
   const message = facts.message;

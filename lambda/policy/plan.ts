@@ -14,13 +14,22 @@ export function eventFacts(event: WorkMailRunLambdaEvent): Omit<MessageFacts, 'm
 }
 
 /**
+ * What a message whose headers could not be read proves: nothing. No header holds, no subject
+ * contains anything, no DMARC result vouches for the sender, so inbound mail is judged from
+ * outside and no exemption applies.
+ */
+const UNREADABLE: NonNullable<MessageFacts['message']> = { subject: '', header: () => [] };
+
+/**
  * The decision when the message's headers could not be read (broken, empty, gone, out of time):
- * the rules that the envelope alone proves, so that a sender the policy bounces or drops is not
- * let through by a message too broken to read. Its fallback holds only when those rules change
- * the content; otherwise the original goes out as it came.
+ * the envelope decides, and the headers prove nothing (UNREADABLE), so that a sender the policy
+ * bounces or drops is not let through by a message too broken to read, and the warning on mail
+ * from outside fails closed. Its fallback holds only when those rules change the content;
+ * otherwise the original goes out as it came.
  */
 export function envelopeDecision(policy: Policy, event: WorkMailRunLambdaEvent): Decision {
-  const decision = decide(policy, event, eventFacts(event), templateValues(event, undefined));
+  const facts = { ...eventFacts(event), message: UNREADABLE };
+  const decision = decide(policy, event, facts, templateValues(event, undefined));
   return changesContent(decision.content) ? decision : { ...decision, fallback: 'deliver' };
 }
 

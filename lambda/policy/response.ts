@@ -53,3 +53,18 @@ export function buildResponse(
   if (added.length > 0) actions.push({ action: { type: 'DEFAULT' }, recipients: added });
   return { actions };
 }
+
+/**
+ * The `junk` fallback's answer: every recipient the policy would deliver normally gets the message
+ * in the junk folder, so a warning that could not be written is given by where the mail lands.
+ * Bounces, drops and junk the policy asked for stay as they were.
+ */
+export function junkResponse(response: WorkMailSyncResponse): WorkMailSyncResponse {
+  return {
+    actions: response.actions.map((entry) =>
+      entry.action.type === 'DEFAULT' || entry.action.type === 'BYPASS_SPAM_CHECK'
+        ? { ...entry, action: { type: 'MOVE_TO_JUNK' } }
+        : entry,
+    ),
+  };
+}

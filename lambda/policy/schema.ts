@@ -23,19 +23,29 @@ const domainPattern = z.string().refine((value) => asciiDomain(value) !== undefi
   message: 'expected a domain such as example.com, or *.example.com for its subdomains',
 });
 
-const addressPattern = z.string().refine(
-  (value) => {
-    if (value === '*') return true;
-    const at = value.lastIndexOf('@');
-    if (at < 0) return asciiDomain(value) !== undefined;
-    const local = value.slice(0, at);
-    return local !== '' && !/\s/.test(local) && asciiDomain(value.slice(at + 1)) !== undefined;
-  },
-  {
+/** Characters and pairs that mean something in a regular expression and nothing in a glob. */
+const REGEX_LIKE = /[\^$()[\]{}|\\]|\.[*+?]/;
+
+const addressPattern = z
+  .string()
+  .refine((value) => !REGEX_LIKE.test(value), {
     message:
-      'expected an address (user@example.com), a domain (example.com, *.example.com) or a pattern with * (news*@example.com)',
-  },
-);
+      'looks like a regular expression; patterns are an address, a domain (example.com, *.example.com) or a glob with * (news*@example.com)',
+    abort: true,
+  })
+  .refine(
+    (value) => {
+      if (value === '*') return true;
+      const at = value.lastIndexOf('@');
+      if (at < 0) return asciiDomain(value) !== undefined;
+      const local = value.slice(0, at);
+      return local !== '' && !/\s/.test(local) && asciiDomain(value.slice(at + 1)) !== undefined;
+    },
+    {
+      message:
+        'expected an address (user@example.com), a domain (example.com, *.example.com) or a pattern with * (news*@example.com)',
+    },
+  );
 
 const singleLine = z
   .string()
@@ -73,12 +83,21 @@ const conditions = z
       .array(addressPattern)
       .min(1)
       .optional()
-      .describe('Any of these matches the envelope sender (case-insensitive, `+tag` ignored).'),
+      .describe(
+        'Any of these matches the envelope sender (case-insensitive, `+tag` ignored). Anyone can forge it: never exempt mail from a warning with it.',
+      ),
     recipients: z
       .array(addressPattern)
       .min(1)
       .optional()
       .describe('Any of these matches any envelope recipient.'),
+    authenticatedFrom: z
+      .array(domainPattern)
+      .min(1)
+      .optional()
+      .describe(
+        'The `From:` domain is one of these and the receiving service proved it: `dmarc=pass` for that domain in the topmost `Authentication-Results` header, written by `amazonses.com` (as for `sender: internal`). On outbound mail: the envelope sender’s domain. The one exemption from a warning that a stranger cannot forge.',
+      ),
     subjectContains: z
       .array(z.string().min(1))
       .min(1)
@@ -112,14 +131,17 @@ const deliverAction = z
   })
   .describe('What WorkMail does with the message, per recipient.');
 
+const fallbackStep = z.union([
+  z.literal('deliver'),
+  z.literal('wrap'),
+  z.literal('junk'),
+  z.strictObject({ bounce: singleLine.describe('The text of the bounce.') }),
+]);
+
 const fallback = z
-  .union([
-    z.literal('deliver'),
-    z.literal('wrap'),
-    z.strictObject({ bounce: singleLine.describe('The text of the bounce.') }),
-  ])
+  .union([fallbackStep, z.array(fallbackStep).min(1)])
   .describe(
-    'When the content cannot be changed (signed mail, broken MIME, refused by WorkMail): `deliver` it without the change, `wrap` it (the original attached whole to a new message that carries the banner; attachment scanners then see it only inside the attachment), or `{ "bounce": "…" }`.',
+    'When the content cannot be changed (signed mail, broken MIME, refused by WorkMail): `deliver` it without the change; `wrap` it (a new message carries the banner, the subject tag and the original as an attachment: `message/rfc822` when the original meets WorkMail’s content rules, else base64 `original.eml`; attachment scanners then see it only inside the attachment); `junk` (inbound only: `MOVE_TO_JUNK` for every recipient delivered normally, with the subject tagged when that part of the rewrite could be put); or `{ "bounce": "…" }`. A list is tried in order until one succeeds (`["wrap", "junk"]`: junk when the wrap fails); `junk` is skipped on outbound mail.',
   );
 
 const actions = z.strictObject({
@@ -215,6 +237,13 @@ export const policySchema = z
       names.add(r.name);
       const deliver = r.actions.deliver;
       if (deliver) deliverRules++;
+      if (fallbackStepsOf(r.fallback).includes('junk') && r.when?.direction !== 'INBOUND') {
+        context.addIssue({
+          code: 'custom',
+          path: at('fallback'),
+          message: 'junk is an inbound fallback: add "when": { "direction": "INBOUND" }',
+        });
+      }
       if (deliver && INBOUND_ONLY.has(deliver.action) && r.when?.direction !== 'INBOUND') {
         context.addIssue({
           code: 'custom',
@@ -270,3 +299,15 @@ export type PolicyRule = Policy['rules'][number];
 export type Conditions = NonNullable<PolicyRule['when']>;
 export type RuleActions = PolicyRule['actions'];
 export type Fallback = Policy['fallback'];
+export type FallbackStep = z.output<typeof fallbackStep>;
+
+/** The bounce a fallback ends in, if it has one. */
+export function bounceStepOf(value: Fallback | undefined): { bounce: string } | undefined {
+  return fallbackStepsOf(value).find((step) => typeof step === 'object');
+}
+
+/** A fallback as the list of steps it tries, in order. */
+export function fallbackStepsOf(value: Fallback | undefined): FallbackStep[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}

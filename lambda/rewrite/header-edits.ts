@@ -58,7 +58,8 @@ export function editTopHeaders(
 }
 
 function tagSubject(header: HeaderBlock, content: ContentPlan, report: HeaderReport) {
-  const subject = header.fields.find((field) => field.key === 'subject');
+  const subjects = header.fields.filter((field) => field.key === 'subject');
+  const subject = subjects[0];
   const cleaned =
     subject && content.cleanReplies
       ? untagSubjectLine(subject.line, content.cleanReplies.subjectTags)
@@ -74,11 +75,13 @@ function tagSubject(header: HeaderBlock, content: ContentPlan, report: HeaderRep
     report.subject = 'added';
     return;
   }
-  const tagged = tagSubjectLine(subject.line, tag);
-  if (tagged === undefined) {
-    report.subject = 'already-tagged';
-    return;
+  // Readers differ on which of several Subject: headers they show: every one gets the tag.
+  let changed = false;
+  for (const field of subjects) {
+    const tagged = tagSubjectLine(field.line, tag);
+    if (tagged === undefined) continue;
+    header.edit(field, tagged);
+    changed = true;
   }
-  header.edit(subject, tagged);
-  report.subject = 'tagged';
+  report.subject = changed ? 'tagged' : 'already-tagged';
 }

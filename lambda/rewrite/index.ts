@@ -6,9 +6,11 @@
 export { isCalendarReply } from './calendar-reply';
 export type { OwnBanner } from './clean-reply';
 export { HeaderBlock, type HeaderField } from './header-block';
+export { AT_MOST_ONCE } from './header-rules';
 export { escapeHtml } from './html-escape';
 export { type MimePart, partName } from './mime-part';
 export { type MimeEvent, MimeSplitter } from './mime-splitter';
+export { type Repair, type RepairResult, repairMessage } from './repair-message';
 export { type DeclineReason, RewriteDeclinedError } from './rewrite-declined';
 export {
   DEFAULT_MAX_OUTPUT_BYTES,
@@ -26,5 +28,6 @@ export type {
   RewriteReport,
   TopHeaders,
 } from './rewrite-rules';
+export { CrlfNormalizer } from './stream-guards';
 export { decodeTransfer } from './transfer-encoding';
-export { wrapMessage } from './wrap-message';
+export { type WrapAttachment, wrapMessage } from './wrap-message';

@@ -1,4 +1,5 @@
 import type { HeaderBlock } from './header-block';
+import type { PartReport } from './rewrite-rules';
 
 import libmime = require('libmime');
 
@@ -43,6 +44,15 @@ export function partName(part: Pick<MimePart, 'path'>): string {
   return part.path.length ? part.path.join('.') : 'TEXT';
 }
 
+/** The fields every part report starts with. */
+export function partReport(
+  part: MimePart,
+  bytesBefore: number,
+  bytesAfter: number,
+): Pick<PartReport, 'part' | 'contentType' | 'bytesBefore' | 'bytesAfter'> {
+  return { part: partName(part), contentType: part.contentType, bytesBefore, bytesAfter };
+}
+
 /** A token header without its comments: `base64 (for the PDF)`. */
 function withoutComments(value: string): string {
   return value.replace(/\([^()]*\)/g, '');
@@ -55,6 +65,15 @@ function decoded(text: string | undefined): string | undefined {
   } catch {
     return text;
   }
+}
+
+/**
+ * The boundary a multipart's `boundary` parameter declares, as the splitter uses it: trailing
+ * white space dropped; one that is empty or not ASCII (RFC 2046 bchars) counts as none.
+ */
+export function usableBoundary(parameter: string | undefined): string | undefined {
+  const text = (parameter ?? '').trimEnd();
+  return text !== '' && /^[\x20-\x7e]+$/.test(text) ? text : undefined;
 }
 
 /** Reads what a part's headers declare (RFC 2045 section 5, RFC 2046 section 5.1, RFC 2183). */
@@ -73,10 +92,8 @@ export function describePart(
   // RFC 2046 section 5.1.5: in a digest, a part without Content-Type is a message.
   const fallback = parent?.contentType === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
   const contentType = declared.includes('/') ? declared : fallback;
-  const boundaryText = (type.params.boundary ?? '').trimEnd();
-  // A boundary is ASCII (RFC 2046 bchars); one that is not, or is empty, counts as none.
-  const usable = boundaryText !== '' && /^[\x20-\x7e]+$/.test(boundaryText);
-  const multipart = contentType.startsWith('multipart/') && usable;
+  const boundaryText = usableBoundary(type.params.boundary);
+  const multipart = contentType.startsWith('multipart/') && boundaryText !== undefined;
   const format = (type.params.format ?? '').trim().toLowerCase();
   const dispositionType = (disposition.value || '').trim().toLowerCase();
   const index = parent ? parent.children : 0;

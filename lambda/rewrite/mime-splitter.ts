@@ -36,7 +36,7 @@ function isWhitespace(byte: number | undefined): boolean {
 }
 
 /** RFC 5322 section 2.2 field name (printable ASCII but colon), optional obsolete space, colon. */
-function isFieldLine(buf: Buffer, start: number, end: number): boolean {
+export function isFieldLine(buf: Buffer, start: number, end: number): boolean {
   let i = start;
   while (i < end && (buf[i] as number) > 0x20 && (buf[i] as number) < 0x7f && buf[i] !== 0x3a) i++;
   if (i === start) return false;

@@ -1,10 +1,24 @@
 import type { HeaderBlock } from './header-block';
-import type { MimePart } from './mime-part';
+import { type MimePart, partReport } from './mime-part';
+import type { PartReport } from './rewrite-rules';
 import { spliceEncoded } from './splice';
 import { type Additions, type BodyKind, insertIntoBody, type Marks } from './text-insertion';
 import { decodeTransfer, encodeTransfer, isReadableEncoding } from './transfer-encoding';
 
 import libmime = require('libmime');
+
+/** A displayed part with its additions. */
+export interface Rewritten {
+  outcome: 'rewritten';
+  body: Buffer;
+  /** The Content-Transfer-Encoding the new body has. */
+  encoding: string;
+  /** Set when the text was converted: the charset to declare. */
+  charset?: string;
+  added: ('banner' | 'footer')[];
+  neutralised: number;
+  removed: number;
+}
 
 /** What to do with one displayed text or HTML part. */
 export type PartRewrite =
@@ -14,17 +28,7 @@ export type PartRewrite =
   | { outcome: 'skipped'; reason: string }
   /** Its bytes stay: banner and footer are there already. */
   | { outcome: 'already-present' }
-  | {
-      outcome: 'rewritten';
-      body: Buffer;
-      /** The Content-Transfer-Encoding the new body has. */
-      encoding: string;
-      /** Set when the text was converted: the charset to declare. */
-      charset?: string;
-      added: ('banner' | 'footer')[];
-      neutralised: number;
-      removed: number;
-    };
+  | Rewritten;
 
 export interface PartRewriteInput {
   part: MimePart;
@@ -56,12 +60,6 @@ export function rewritePart(input: PartRewriteInput): PartRewrite {
     return leave('no blank line after the part headers: readers disagree on where its body starts');
   }
   const decoded = decodeTransfer(raw, part.encoding);
-  if (
-    kind === 'text' &&
-    /^-----BEGIN PGP (SIGNED )?MESSAGE-----/m.test(decoded.toString('latin1'))
-  ) {
-    return { outcome: 'skipped', reason: 'inline PGP content must not change' };
-  }
   const inserted = insertIntoBody(
     decoded,
     { kind, charset: part.charset ?? false, flowed: part.flowed },
@@ -101,8 +99,37 @@ export function rewritePart(input: PartRewriteInput): PartRewrite {
   };
 }
 
+/**
+ * Edits a rewritten part's header block to declare its new transfer encoding and charset, and
+ * says what changed. `raw`: the body as it came.
+ */
+export function declareRewrite(
+  part: MimePart,
+  raw: Buffer,
+  result: Rewritten,
+  note?: string,
+): PartReport {
+  const report: PartReport = {
+    ...partReport(part, raw.length, result.body.length),
+    change: 'rewritten',
+    added: result.added,
+    ...(result.neutralised ? { neutralised: result.neutralised } : {}),
+    ...(result.removed ? { removed: result.removed } : {}),
+    ...(note ? { reason: note } : {}),
+  };
+  if (result.encoding !== part.encoding) {
+    part.header.set('Content-Transfer-Encoding', result.encoding);
+    report.transferEncoding = { from: part.encoding || '7bit', to: result.encoding };
+  }
+  if (result.charset) {
+    report.charset = { from: part.charset || 'us-ascii', to: result.charset };
+    declareCharset(part.header, part, result.charset);
+  }
+  return report;
+}
+
 /** Declares a new charset on a part: in its Content-Type, or in a new one at the block's end. */
-export function declareCharset(header: HeaderBlock, part: MimePart, charset: string) {
+function declareCharset(header: HeaderBlock, part: MimePart, charset: string) {
   const current = header.first('content-type');
   if (current === undefined) {
     header.set('Content-Type', `${part.contentType}; charset=${charset}`);

@@ -3,21 +3,16 @@ import { BodySelector } from './body-selection';
 import { CalendarLookahead } from './calendar-lookahead';
 import { carriesMarker, editTopHeaders, topHeadersOf } from './header-edits';
 import { markToken } from './html-marks';
-import { type MimePart, partName } from './mime-part';
+import { type MimePart, partReport } from './mime-part';
 import { type MimeEvent, MimeSplitter } from './mime-splitter';
-import { declareCharset, rewritePart } from './part-rewrite';
+import { OrderedOutput } from './ordered-output';
+import { declareRewrite, rewritePart } from './part-rewrite';
 import { RewriteDeclinedError } from './rewrite-declined';
-import type {
-  ContentPlan,
-  MessageHead,
-  PartReport,
-  RewriteOptions,
-  RewriteReport,
-} from './rewrite-rules';
-import { countBareLineFeeds, repairLineEnds } from './stream-guards';
+import type { ContentPlan, MessageHead, RewriteOptions, RewriteReport } from './rewrite-rules';
+import { countBareLineFeeds } from './stream-guards';
 import { checkAllClosed, checkBoundary, checkTopHeader } from './structure-checks';
 import type { BodyKind, Marks } from './text-insertion';
-import { base64Body, needsReencoding } from './transfer-encoding';
+import { checkBinaryHoldable, unchangedPart } from './unchanged-part';
 
 /** Text parts larger than this pass unchanged, so memory stays bounded. */
 export const DEFAULT_MAX_REWRITE_PART_BYTES = 16 * 1024 * 1024;
@@ -25,13 +20,6 @@ export const DEFAULT_MAX_REWRITE_PART_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_HELD_BYTES = 16 * 1024 * 1024;
 
 const EOL = '\r\n';
-
-/** Output bytes in order. `verbatim`: a binary part's, never touched by line-end repair. */
-interface Piece {
-  bytes: Buffer;
-  verbatim?: boolean;
-  delimiter?: boolean;
-}
 
 /** A part held whole before it is written: a displayed fragment, or a binary part to check. */
 interface Collected {
@@ -41,8 +29,6 @@ interface Collected {
   /** Set for a displayed text or HTML fragment of a display group. */
   fragment?: { kind: BodyKind; group: object; banner: boolean };
 }
-
-type SelectorNode = Parameters<BodySelector['classify']>[0];
 
 /**
  * Reads the message with the splitter and writes it back, changing the top-level headers and
@@ -68,9 +54,6 @@ export class RewriteStage extends Transform {
   };
   private readonly splitter = new MimeSplitter();
   private readonly selector = new BodySelector();
-  private readonly views = new WeakMap<MimePart, SelectorNode>();
-  private readonly bannerGiven = new WeakSet<object>();
-  private readonly footerGiven = new WeakSet<object>();
   private readonly multiparts: MimePart[] = [];
   private readonly maxPartBytes: number;
   private readonly maxHeldBytes: number;
@@ -81,12 +64,12 @@ export class RewriteStage extends Transform {
   private waitingForPlan: (() => void) | undefined;
   private collecting: Collected | undefined;
   private held: Collected | undefined;
-  private queue: Piece[] = [];
-  private queuedBytes = 0;
-  private breakBeforeDelimiter = false;
+  private readonly output = new OrderedOutput(
+    (bytes) => this.push(bytes),
+    () => this.report.lineEndingsFixed > 0,
+  );
   private token: string | undefined;
   private lookahead: CalendarLookahead | undefined;
-  private lastByte = -1;
   private lastInputByte = -1;
   private announced = false;
 
@@ -181,8 +164,8 @@ export class RewriteStage extends Transform {
     }
     if (collecting) this.finishCollecting(collecting);
     if (event.type === 'head') this.handleHead(event.part);
-    else this.forward({ bytes: event.raw, delimiter: event.type === 'delimiter' });
-    if (this.held && this.queuedBytes > this.maxHeldBytes) {
+    else this.output.write({ bytes: event.raw, delimiter: event.type === 'delimiter' });
+    if (this.held && this.output.queuedBytes > this.maxHeldBytes) {
       this.resolveHeld(
         true,
         'footer placed early: too much followed this part to wait for the end',
@@ -195,13 +178,7 @@ export class RewriteStage extends Transform {
     collecting.size += raw.length;
     if (collecting.size <= this.maxPartBytes) return;
     this.collecting = undefined;
-    // A binary part's bytes are checked whole before any goes out: past the limit they cannot be.
-    if (collecting.part.encoding === 'binary') {
-      throw new RewriteDeclinedError(
-        'too-large',
-        `binary part ${partName(collecting.part)} is larger than ${this.maxPartBytes} bytes: its line ends cannot be checked`,
-      );
-    }
+    checkBinaryHoldable(collecting.part, collecting.size, this.maxPartBytes);
     this.leaveAsIs(collecting.part, this.bodyOf(collecting), 'part too large to rewrite');
   }
 
@@ -212,35 +189,22 @@ export class RewriteStage extends Transform {
       this.multiparts.push(part);
     }
     if (this.report.alreadyRewritten) {
-      this.forward({ bytes: part.header.toBuffer() });
+      this.output.write({ bytes: part.header.toBuffer() });
       return;
     }
-    const role = this.selector.classify(this.view(part));
-    const held = this.held;
-    if (held?.fragment) {
-      if (role.role === 'fragment') this.resolveHeld(role.group !== held.fragment.group);
-      else if (
-        role.role === 'protected' ||
-        role.startsGroup ||
-        role.attachment ||
-        !this.selector.inGroup(this.view(part), held.fragment.group)
-      ) {
-        // The group has ended (or a nested display starts): the held fragment was its last. An
-        // attachment ends the body too: holding the attachment until the end of the message, to
-        // learn whether text follows it (rare), would stop the stream and hold it all in memory.
-        this.resolveHeld(true);
-      }
-    }
+    const role = this.selector.classify(part);
+    const heldGroup = this.held?.fragment?.group;
+    const verdict = heldGroup && this.selector.afterFragment(part, role, heldGroup);
+    if (verdict && verdict !== 'unknown') this.resolveHeld(verdict === 'last');
     if (role.role === 'fragment') {
-      const banner = !this.bannerGiven.has(role.group);
-      this.bannerGiven.add(role.group);
+      const banner = this.selector.takeBanner(role.group);
       const fragment = { kind: role.kind, group: role.group, banner };
       this.collecting = { part, chunks: [], size: 0, fragment };
       return;
     }
     if (role.role === 'protected') {
       this.report.parts.push({
-        ...this.partReport(part, 0, 0),
+        ...partReport(part, 0, 0),
         contentType: part.contentType,
         change: 'skipped',
         reason: role.reason,
@@ -250,7 +214,7 @@ export class RewriteStage extends Transform {
       this.collecting = { part, chunks: [], size: 0 };
       return;
     }
-    this.forward({ bytes: part.header.toBuffer() });
+    this.output.write({ bytes: part.header.toBuffer() });
     if (
       role.role === 'other' &&
       part.multipart === 'alternative' &&
@@ -296,6 +260,7 @@ export class RewriteStage extends Transform {
     }
     if (this.content.footer?.text || this.content.footer?.html) {
       this.held = collected;
+      this.output.hold();
       return;
     }
     this.release(collected, false);
@@ -307,13 +272,8 @@ export class RewriteStage extends Transform {
     if (!held?.fragment) return;
     this.held = undefined;
     // One footer per group, even when the hold limit forced it onto an earlier fragment.
-    const lastOfGroup = footer && !this.footerGiven.has(held.fragment.group);
-    if (lastOfGroup) this.footerGiven.add(held.fragment.group);
-    this.release(held, lastOfGroup, note);
-    const queue = this.queue;
-    this.queue = [];
-    this.queuedBytes = 0;
-    for (const piece of queue) this.pushOut(piece);
+    const lastOfGroup = footer && this.selector.takeFooter(held.fragment.group);
+    this.output.endHold(() => this.release(held, lastOfGroup, note));
   }
 
   private release(collected: Collected, footer: boolean, note?: string) {
@@ -340,34 +300,15 @@ export class RewriteStage extends Transform {
     if (result.outcome === 'already-present') {
       this.writePart(part, raw);
       this.report.parts.push({
-        ...this.partReport(part, raw.length, raw.length),
+        ...partReport(part, raw.length, raw.length),
         change: 'already-present',
       });
       return;
     }
-    const report: PartReport = {
-      ...this.partReport(part, raw.length, result.body.length),
-      change: 'rewritten',
-      added: result.added,
-      ...(result.neutralised ? { neutralised: result.neutralised } : {}),
-      ...(result.removed ? { removed: result.removed } : {}),
-      ...(note ? { reason: note } : {}),
-    };
-    const header = part.header;
-    if (result.encoding !== part.encoding) {
-      header.set('Content-Transfer-Encoding', result.encoding);
-      report.transferEncoding = { from: part.encoding || '7bit', to: result.encoding };
-    }
-    if (result.charset) {
-      report.charset = { from: part.charset || 'us-ascii', to: result.charset };
-      declareCharset(header, part, result.charset);
-    }
-    this.report.parts.push(report);
-    this.forward({ bytes: header.toBuffer() });
-    this.forward({ bytes: result.body });
-    // After an empty body the next delimiter may come with no line break in front (the blank
-    // line that ended the headers served): new content must not run into it.
-    this.breakBeforeDelimiter = raw.length === 0;
+    this.report.parts.push(declareRewrite(part, raw, result, note));
+    this.output.write({ bytes: part.header.toBuffer() });
+    this.output.write({ bytes: result.body });
+    if (raw.length === 0) this.output.breakBeforeNextDelimiter();
   }
 
   private marks(): Marks {
@@ -380,86 +321,23 @@ export class RewriteStage extends Transform {
     };
   }
 
-  private partReport(part: MimePart, bytesBefore: number, bytesAfter: number) {
-    return { part: partName(part), contentType: part.contentType, bytesBefore, bytesAfter };
-  }
-
   private leaveAsIs(part: MimePart, raw: Buffer, reason: string) {
     this.writePart(part, raw);
     this.report.parts.push({
-      ...this.partReport(part, raw.length, raw.length),
+      ...partReport(part, raw.length, raw.length),
       change: 'skipped',
       reason,
     });
   }
 
-  /**
-   * Writes a part whose content does not change. A binary part keeps its bytes exactly, unless
-   * WorkMail would refuse them (bare line ends, long lines): then it goes as base64, which
-   * decodes to the same bytes.
-   */
+  /** Writes a part whose content does not change (a binary one may go as base64). */
   private writePart(part: MimePart, raw: Buffer) {
-    if (part.encoding !== 'binary' || !needsReencoding(raw)) {
-      const verbatim = part.encoding === 'binary';
-      this.forward({ bytes: part.header.toBuffer() });
-      if (raw.length) this.forward({ bytes: raw, verbatim });
-      return;
-    }
-    part.header.set('Content-Transfer-Encoding', 'base64');
-    const body = base64Body(raw, EOL);
-    this.report.parts.push({
-      ...this.partReport(part, raw.length, body.length),
-      change: 'reencoded',
-      reason: 'binary content with line ends WorkMail refuses: sent as base64, same bytes decoded',
-      transferEncoding: { from: 'binary', to: 'base64' },
-    });
-    this.forward({ bytes: part.header.toBuffer() });
-    this.forward({ bytes: body });
+    const { pieces, report } = unchangedPart(part, raw, EOL);
+    if (report) this.report.parts.push(report);
+    for (const piece of pieces) this.output.write(piece);
   }
 
   private bodyOf(collected: Collected): Buffer {
     return Buffer.concat(collected.chunks, collected.size);
-  }
-
-  /** Pushes, or queues while a fragment is held (output order must follow input order). */
-  private forward(piece: Piece) {
-    if (!this.held) {
-      this.pushOut(piece);
-      return;
-    }
-    this.queue.push(piece);
-    this.queuedBytes += piece.bytes.length;
-  }
-
-  private pushOut(piece: Piece) {
-    let bytes = piece.bytes;
-    if (this.breakBeforeDelimiter && piece.delimiter && bytes[0] !== 0x0d && bytes[0] !== 0x0a) {
-      bytes = Buffer.concat([Buffer.from(EOL), bytes]);
-    }
-    this.breakBeforeDelimiter = false;
-    if (bytes.length === 0) return;
-    // Input without a bare LF gives output without one: the repair is skipped (CRLF mail).
-    if (!piece.verbatim && this.report.lineEndingsFixed > 0) {
-      bytes = repairLineEnds(bytes, this.lastByte).bytes;
-    }
-    this.lastByte = bytes[bytes.length - 1] as number;
-    this.push(bytes);
-  }
-
-  /** The part as the body selector sees nodes (it was written for mailsplit's). */
-  private view(part: MimePart): SelectorNode {
-    const known = this.views.get(part);
-    if (known) return known;
-    const view = {
-      root: !part.parent,
-      parentNode: part.parent ? this.view(part.parent) : false,
-      multipart: part.multipart ?? false,
-      contentType: part.contentType,
-      disposition: part.disposition ?? false,
-      filename: part.filename ?? false,
-      partNr: part.path.length ? [...part.path] : ['TEXT'],
-    } as unknown as SelectorNode;
-    this.views.set(part, view);
-    return view;
   }
 }

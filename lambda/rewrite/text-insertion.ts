@@ -1,12 +1,19 @@
-import iconv = require('iconv-lite');
-
+import {
+  canDecode,
+  decodeStrictly,
+  encodableInPlace,
+  fromLatin1,
+  isAscii,
+  isAsciiLabel,
+  readsBackAs,
+  toLatin1,
+} from './body-charsets';
 import type { OwnBanner } from './clean-reply';
 import { cleanHtml } from './clean-reply-html';
 import { cleanText } from './clean-reply-text';
-import { findHtmlAnchors, withMetaCharset } from './html-anchors';
+import { findBannerAt, findFooterAt, MAX_BYTES_BEFORE_BODY, withMetaCharset } from './html-anchors';
 import { htmlMarkOpening, neutraliseForeignMarks } from './html-marks';
 import { lineEndingOf } from './line-ending';
-import { decodeUnicode, isUnicodeLabel } from './unicode-charsets';
 
 /** Plain text or HTML, the two kinds of displayed body. */
 export type BodyKind = 'text' | 'html';
@@ -59,17 +66,6 @@ export type InsertionResult =
     }
   | { ok: false; reason: string };
 
-const UTF8_LABELS = new Set(['utf-8', 'utf8']);
-const ASCII_LABELS = new Set(['us-ascii', 'ascii', 'ansi_x3.4-1968']);
-// Stateful encodings: an ASCII byte inside an escape sequence is not an ASCII character.
-const STATEFUL = /^(iso-2022-|utf-7|hz-gb-2312)/;
-const ASCII_PROBE = '<body></BODY>\r\n -=_azAZ09';
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
 /** RFC 3676: no trailing spaces (they would join lines), and space-stuffing. */
 function asFlowedLines(text: string): string {
   return text
@@ -117,6 +113,18 @@ interface Inserted {
   insertions: Insertion[];
 }
 
+/** Why an addition could not be placed; the caller reports the part as skipped. */
+interface NotInserted {
+  failed: string;
+}
+
+const NO_BODY_START: NotInserted = {
+  failed: `no HTML body start within the first ${MAX_BYTES_BEFORE_BODY} bytes`,
+};
+
+// An armored block protects its own lines only (RFC 4880 section 7): text around it may change.
+const ARMORED_BLOCK = /^-----BEGIN PGP (SIGNED )?MESSAGE-----/m;
+
 /**
  * Inserts into a body held as a string. Banner and footer that are already in place (this
  * engine's own earlier output) are not added again, unless the message is untrusted: a copy
@@ -128,19 +136,22 @@ function insert(
   additions: Additions,
   marks: Marks,
   defaultEol: string,
-): Inserted {
+): Inserted | NotInserted {
   const eol = lineEndingOf(body, defaultEol);
   const added: ('banner' | 'footer')[] = [];
   const trusted = !marks.untrusted;
   if (format.kind === 'html') {
     const foreign = marks.untrusted ? neutraliseForeignMarks(body) : { html: body, count: 0 };
     const html = foreign.html;
-    const anchors = findHtmlAnchors(html);
     const banner = additions.banner ? htmlBlock(additions.banner, 'banner', eol, marks.token) : '';
     const footer = additions.footer ? htmlBlock(additions.footer, 'footer', eol, marks.token) : '';
-    const head = html.slice(0, anchors.bannerAt);
-    const middle = html.slice(anchors.bannerAt, anchors.footerAt);
-    const tail = html.slice(anchors.footerAt);
+    const bannerAnchor = banner ? findBannerAt(html) : 0;
+    if (bannerAnchor === undefined) return NO_BODY_START;
+    // An empty body: the footer follows the banner.
+    const footerAnchor = Math.max(bannerAnchor, footer ? findFooterAt(html) : html.length);
+    const head = html.slice(0, bannerAnchor);
+    const middle = html.slice(bannerAnchor, footerAnchor);
+    const tail = html.slice(footerAnchor);
     const bannerAt = middle.length - middle.trimStart().length;
     const footerAt = middle.trimEnd().length - footer.length;
     const addBanner = banner && !(trusted && holdsBlock(middle, bannerAt, banner, marks.token));
@@ -148,8 +159,8 @@ function insert(
     if (addBanner) added.push('banner');
     if (addFooter) added.push('footer');
     const insertions = [
-      ...(addBanner ? [{ at: anchors.bannerAt, text: banner }] : []),
-      ...(addFooter ? [{ at: anchors.footerAt, text: footer }] : []),
+      ...(addBanner ? [{ at: bannerAnchor, text: banner }] : []),
+      ...(addFooter ? [{ at: footerAnchor, text: footer }] : []),
     ];
     return {
       insertions,
@@ -177,61 +188,6 @@ function insert(
     added.push('footer');
   }
   return { text: `${core}${trailing}`, added, neutralised: 0, insertions };
-}
-
-/**
- * Decodes a whole part; undefined when its bytes are not valid in that charset. iconv-lite goes
- * first: Node's WHATWG decoder reads windows-1252 and ISO-8859-1 as Latin-1, so 0x80-0x9F (the
- * euro sign, curly quotes, dashes) would come out as control characters. iconv-lite replaces
- * what it cannot read with U+FFFD, so such output counts as a failure. The WHATWG decoder, in
- * its strict mode, serves the charsets iconv-lite lacks (ISO-2022-JP) and UTF-16/32.
- */
-function decodeStrictly(body: Buffer, label: string): string | undefined {
-  if (isUnicodeLabel(label)) return decodeUnicode(body, label);
-  if (iconv.encodingExists(label)) {
-    const text = iconv.decode(body, label);
-    return text.includes('\ufffd') ? undefined : text;
-  }
-  try {
-    return new TextDecoder(label, { fatal: true }).decode(body);
-  } catch {
-    return undefined;
-  }
-}
-
-function canDecode(label: string): boolean {
-  if (isUnicodeLabel(label)) return true;
-  try {
-    new TextDecoder(label);
-    return true;
-  } catch {
-    return iconv.encodingExists(label);
-  }
-}
-
-/** The additions in the part's own charset, or undefined when that charset cannot hold them. */
-function encodableInPlace(texts: string[], label: string, format: PartFormat): boolean {
-  const joined = texts.join('');
-  if (UTF8_LABELS.has(label)) return true;
-  if (STATEFUL.test(label)) return format.kind === 'text' && isAscii(joined);
-  if (isUnicodeLabel(label) || !iconv.encodingExists(label)) return false;
-  if (iconv.encode(ASCII_PROBE, label).toString('latin1') !== ASCII_PROBE) return false;
-  if (isAscii(joined)) return true;
-  if (ASCII_LABELS.has(label)) return false;
-  return iconv.decode(iconv.encode(joined, label), label) === joined;
-}
-
-function toLatin1(text: string, label: string): string {
-  if (UTF8_LABELS.has(label)) return Buffer.from(text, 'utf8').toString('latin1');
-  return isAscii(text) ? text : iconv.encode(text, label).toString('latin1');
-}
-
-function fromLatin1(bytes: string, label: string): string | undefined {
-  if (UTF8_LABELS.has(label)) return Buffer.from(bytes, 'latin1').toString('utf8');
-  if (isAscii(bytes)) return bytes;
-  return iconv.encodingExists(label)
-    ? iconv.decode(Buffer.from(bytes, 'latin1'), label)
-    : undefined;
 }
 
 /**
@@ -267,14 +223,6 @@ function cleanBody(
   return { text: html, removed };
 }
 
-function readsBackAs(bytes: Buffer, text: string): boolean {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes) === text;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Adds a banner and/or a footer to a decoded body part. The original bytes are kept when the
  * part's charset can hold the additions; otherwise the part is converted to UTF-8 (and the
@@ -292,7 +240,7 @@ export function insertIntoBody(
   const nonAscii = !texts.every(isAscii);
   if (!canDecode(label)) return { ok: false, reason: `unknown charset ${label}` };
 
-  if (encodableInPlace(texts, label, format)) {
+  if (encodableInPlace(texts, label, format.kind)) {
     // Byte-preserving: work on latin1, so that each original byte maps to one character.
     const inLatin1 = {
       banner: additions.banner && toLatin1(additions.banner, label),
@@ -300,6 +248,7 @@ export function insertIntoBody(
     };
     const own = withoutOwnBanners(body.toString('latin1'), format, marks, label, defaultEol);
     const result = insert(own.body, format, inLatin1, marks, defaultEol);
+    if ('failed' in result) return { ok: false, reason: result.failed };
     const untouched = own.removed === 0 && result.neutralised === 0;
     return {
       ok: true,
@@ -322,16 +271,17 @@ export function insertIntoBody(
     };
   }
 
-  const undeclared = ASCII_LABELS.has(label) && body.some((byte) => byte > 0x7f);
+  const undeclared = isAsciiLabel(label) && body.some((byte) => byte > 0x7f);
   if (undeclared) return { ok: false, reason: '8-bit text in a part that declares no charset' };
   const decoded = decodeStrictly(body, label);
   if (decoded === undefined) return { ok: false, reason: `bytes that are not valid ${label}` };
+  // Converting the charset would change the signed text's bytes.
+  if (format.kind === 'text' && ARMORED_BLOCK.test(decoded))
+    return { ok: false, reason: 'inline PGP content must not change its charset' };
   const own = withoutOwnBanners(decoded, format, marks, undefined, defaultEol);
   const result = insert(own.body, format, additions, marks, defaultEol);
-  const text =
-    format.kind === 'html'
-      ? withMetaCharset(result.text, findHtmlAnchors(result.text).metaTags, 'utf-8')
-      : result.text;
+  if ('failed' in result) return { ok: false, reason: result.failed };
+  const text = format.kind === 'html' ? withMetaCharset(result.text, 'utf-8') : result.text;
   const converted = Buffer.from(text, 'utf8');
   // Checked before it is written: the new bytes read back as the text meant (a lone surrogate
   // would have become U+FFFD).

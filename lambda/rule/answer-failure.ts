@@ -1,4 +1,4 @@
-import { isContentFailure, outcomeOf, wrapMayHelp } from '../failure-outcome';
+import { isContentFailure, outcomeOf, repairMayHelp, wrapMayHelp } from '../failure-outcome';
 import type { Decision } from '../policy/decide';
 import { envelopeDecision } from '../policy/plan';
 import { DELIVER_TO_ALL } from '../workmail';
@@ -6,6 +6,7 @@ import { applyFallback } from './fallback';
 import { endInvocation, type Invocation, invocationFields, requestRetry } from './invocation';
 import type { Keeping } from './keep-original';
 import { failureFields } from './log-fields';
+import { repairAndPut } from './repair-and-put';
 import type { RuleResult } from './types';
 
 /** What the invocation had got to when it failed. */
@@ -35,25 +36,32 @@ export async function answerFailure(
   if (outcome.action === 'retry') requestRetry(invocation, error, outcome.reason, eventLogFields);
   // The message that could not be changed is the one worth keeping for debugging.
   failedAt.keeping?.commit();
-  if (event && decision && isContentFailure(error, outcome)) {
-    const mayWrap = !failedAt.wrapTried && wrapMayHelp(error) && !budget.signal.aborted;
-    const answered = await applyFallback(
-      { ...invocation, event },
-      decision,
-      { reason: outcome.reason, fields },
-      mayWrap,
-    ).catch((wrapError: unknown) => {
-      // A wrap that fails too falls back to the original; a fault of the moment is retried.
-      const wrapOutcome = outcomeOf(wrapError, budget.signal);
-      if (wrapOutcome.action === 'retry') {
-        requestRetry(invocation, wrapError, wrapOutcome.reason, eventLogFields);
-      }
-      deps.log.warn('wrapping failed as well', {
-        ...fields,
-        wrapFailure: failureFields(wrapError, wrapOutcome.reason),
-      });
+  /** A step after the failure fails too: a fault of the moment is retried, any other logged. */
+  const passOn =
+    (message: string, key: string) =>
+    (stepError: unknown): undefined => {
+      const stepOutcome = outcomeOf(stepError, budget.signal);
+      if (stepOutcome.action === 'retry')
+        requestRetry(invocation, stepError, stepOutcome.reason, eventLogFields);
+      deps.log.warn(message, { ...fields, [key]: failureFields(stepError, stepOutcome.reason) });
       return undefined;
-    });
+    };
+  if (event && decision) {
+    const contentFailure = isContentFailure(error, outcome);
+    if (contentFailure && repairMayHelp(error, outcome) && !budget.signal.aborted) {
+      const repaired = await repairAndPut({ ...invocation, event }, decision, fields).catch(
+        passOn('the repaired message failed as well', 'repairFailure'),
+      );
+      if (repaired) return repaired;
+    }
+    const mayWrap =
+      contentFailure && !failedAt.wrapTried && wrapMayHelp(error) && !budget.signal.aborted;
+    // A failure that is not the content's (a bug, a deployment fault) still fails closed where
+    // the policy says `junk`; a wrap or a bounce answers only for the content.
+    const cause = { reason: outcome.reason, fields, junkOnly: !contentFailure };
+    const answered = await applyFallback({ ...invocation, event }, decision, cause, mayWrap).catch(
+      passOn('wrapping failed as well', 'wrapFailure'),
+    );
     if (answered) return answered;
   }
   return endInvocation(

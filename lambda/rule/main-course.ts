@@ -2,6 +2,7 @@ import type { RawMessage } from '../aws/ports';
 import { changesContent, cleansReplies, type Decision } from '../policy/decide';
 import { anyRuleMayApply } from '../policy/evaluate';
 import { eventFacts, headDecision } from '../policy/plan';
+import { fallbackStepsOf } from '../policy/schema';
 import { type MessageHead, type MessageRewrite, startRewrite } from '../rewrite';
 import { DELIVER_TO_ALL } from '../workmail';
 import { answerFailure } from './answer-failure';
@@ -9,6 +10,7 @@ import { applyFallback } from './fallback';
 import { type EventInvocation, endInvocation, invocationFields, markerOf } from './invocation';
 import { reportFields } from './log-fields';
 import { changedAnything, unplacedAddition } from './report-checks';
+import { headOf } from './rewrite-head';
 import { type SideTasks, startSideTasks } from './side-tasks';
 import { putContent, storeOutput } from './store-and-put';
 import type { RuleResult } from './types';
@@ -80,14 +82,6 @@ async function getMessage({ event, deps, budget }: EventInvocation): Promise<Raw
   return message;
 }
 
-async function headOf(rewrite: MessageRewrite): Promise<MessageHead> {
-  return rewrite.head.catch(async (error: unknown) => {
-    // `done` fails with the same error; wait for it so that nothing is left unhandled.
-    await rewrite.done.catch(() => undefined);
-    throw error;
-  });
-}
-
 /** A wrap the fallback tried failed: the failure path must not try it again. */
 class WrapFailed extends Error {
   constructor(override readonly cause: unknown) {
@@ -135,10 +129,16 @@ async function rewriteAndPut(invocation: EventInvocation, course: Course): Promi
   const unplaced = unplacedAddition(content, report);
   const noted = { rules, report, ...(unplaced ? { reason: unplaced } : {}) };
   if (unplaced) {
-    const cause = { reason: unplaced, fields: { ...fields, ...reportFields(report) } };
+    const cause = {
+      reason: unplaced,
+      fields: { ...fields, ...reportFields(report) },
+      // The original meets WorkMail's rules; only the addition found no place in it.
+      attach: 'message' as const,
+      ...(report.subject === 'tagged' ? { tagged: stored } : {}),
+    };
     const answered = await applyFallback(invocation, decision, cause, true).catch(
       (error: unknown) => {
-        throw fallback === 'wrap' ? new WrapFailed(error) : error;
+        throw fallbackStepsOf(fallback).includes('wrap') ? new WrapFailed(error) : error;
       },
     );
     if (answered) return answered;

@@ -1,20 +1,20 @@
 import type { Readable } from 'node:stream';
 import type { StoredObject } from '../aws/ports';
-import { objectKeyFor } from '../object-key';
+import { type KeyVariant, objectKeyFor } from '../object-key';
 import type { EventInvocation } from './invocation';
 import { eventFields } from './log-fields';
 import { readToEnd } from './read-to-end';
 
 /**
- * Uploads a rewrite's output as it streams, under the key this invocation owns (`wrapped`: the
- * policy fallback's wrapped message, under a key of its own), and waits for the rewrite too. The
+ * Uploads a rewrite's output as it streams, under the key this invocation owns (a variant for
+ * the wrapped or the repaired message, each under a key of its own), and waits for the rewrite too. The
  * write never replaces an object: a retry that finds its earlier attempt's object puts that one.
  */
 export async function storeOutput<R>(
   { event, deps, budget }: EventInvocation,
   output: Readable,
   done: Promise<R>,
-  variant?: 'wrapped',
+  variant?: KeyVariant,
 ): Promise<{ stored: StoredObject; objectKey: string; outcome: R }> {
   const objectKey = objectKeyFor(deps.config.keyPrefix, event.invocationId, variant);
   const [stored, outcome] = await readToEnd(output, done, (body) =>

@@ -3,7 +3,7 @@ import type { Log, MessageFlow, MessageStore } from '../aws/ports';
 import type { Config } from '../config';
 import type { MetricsPort } from '../metrics';
 import type { Policy } from '../policy/schema';
-import type { RewriteReport } from '../rewrite';
+import type { Repair, RewriteReport } from '../rewrite';
 import type { WorkMailSyncResponse } from '../workmail';
 
 /** Everything the rule needs from outside; tests and replay pass their own. */
@@ -34,6 +34,7 @@ export type RuleOutcome =
   | 'already-rewritten'
   | 'bounced-by-fallback'
   | 'wrapped-by-fallback'
+  | 'junked-by-fallback'
   | 'delivered-unchanged-after-failure';
 
 export interface RuleResult {
@@ -43,6 +44,8 @@ export interface RuleResult {
   rules?: string[];
   report?: RewriteReport;
   objectKey?: string;
+  /** What was repaired before the rewrite went through (see rewrite/repair-message.ts). */
+  repairs?: Repair[];
   /** Why a failure, or an addition that could not be placed, led to the fallback. */
   reason?: string;
   /** Key of the untouched original in the originals bucket, when it was kept. */

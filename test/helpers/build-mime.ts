@@ -59,13 +59,16 @@ export const TOP = [
   'MIME-Version: 1.0',
 ];
 
-/** A message whose multipart never closes: the engine declines it (`missing-final-boundary`). */
-export function unclosedMultipartMessage(): Buffer {
+/**
+ * A message the engine declines and the repair cannot mend: a nested multipart reuses the boundary
+ * of the one around it (`ambiguous-boundary`), so readers disagree on its parts.
+ */
+export function sharedBoundaryMessage(): Buffer {
   return withTopHeaders(
     TOP,
-    multipart('mixed', 'b1', [part(['Content-Type: text/plain'], 'Hi\r\n')], [], {
-      unclosed: true,
-    }),
+    multipart('mixed', 'b1', [
+      multipart('alternative', 'b1', [part(['Content-Type: text/plain'], 'Hi\r\n')]),
+    ]),
   );
 }
 

@@ -7,6 +7,7 @@ import type { InvocationMeasure } from '../../lambda/metrics';
 import type { Policy } from '../../lambda/policy/schema';
 import { type RuleDeps, type RuleResult, runRule } from '../../lambda/rule/run-rule';
 import { type LocalServices, startLocalServices } from '../../local/local-services';
+import type { ContentRules } from '../../local/put-content-rules';
 import { testPolicy } from './policies';
 import { RecordingLog } from './recording-log';
 
@@ -34,6 +35,8 @@ export interface HarnessOptions {
   s3Faults?: boolean;
   /** Create the bucket that `ORIGINAL_BUCKET` names (leave it out to see the upload fail). */
   createOriginalBucket?: boolean;
+  /** The emulator's content rules: `documented` (default), or also the assumed ones. */
+  contentRules?: ContentRules;
   /** An S3 already running (moto_server) instead of a new s3rver. */
   s3Endpoint?: string;
 }
@@ -46,7 +49,7 @@ export async function startHarness(
   // Engine tests use minimal messages (no From or Date): only the documented rules apply here.
   const services = await startLocalServices({
     s3Faults: options.s3Faults ?? false,
-    contentRules: 'documented',
+    contentRules: options.contentRules ?? 'documented',
     ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
   });
   const log = new RecordingLog();

@@ -94,9 +94,9 @@ describe('the function bundle', () => {
   // Own errors are classified by type and code: the minified bundle renames their classes.
   it.each([
     [
-      'a message with no closing boundary',
-      ['--message', 'UNCLOSED'],
-      'declined-missing-final-boundary',
+      'a message whose nested multipart reuses its boundary',
+      ['--message', 'SHARED'],
+      'declined-ambiguous-boundary',
     ],
     ['a Put the service refuses', ['--simulate', 'rejected'], 'message-rejected'],
     ['a Get that stays throttled', ['--simulate', 'throttled'], 'ThrottlingException'],
@@ -105,12 +105,12 @@ describe('the function bundle', () => {
     async (_case, args, reason) => {
       const out = mkdtempSync(join(tmpdir(), 'bundle-failure-'));
       try {
-        const unclosed = join(out, 'unclosed.eml');
+        const shared = join(out, 'shared.eml');
         writeFileSync(
-          unclosed,
-          'From: a@example.com\r\nSubject: cut\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n',
+          shared,
+          'From: a@example.com\r\nSubject: cut\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n',
         );
-        const withMessage = args.map((arg) => (arg === 'UNCLOSED' ? unclosed : arg));
+        const withMessage = args.map((arg) => (arg === 'SHARED' ? shared : arg));
         const outcome = (stdout: string) =>
           JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}').outcome;
         const fromBundle = await replay(
@@ -153,9 +153,11 @@ describe('the function bundle', () => {
         // Assess
         const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
         expect(code).toBe(0);
+        // The shipped inbound warning fails closed: a deployment fault junks rather than
+        // delivering mail from outside without its warning.
         expect(summary.outcome).toEqual({
           kind: 'failed',
-          detail: 'delivered-unchanged-after-failure',
+          detail: 'junked-by-fallback',
           reason: 'invalid-content-location',
         });
         expect(summary.accessDenial).toContain('ArnLike aws:SourceArn');

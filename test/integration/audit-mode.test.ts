@@ -1,7 +1,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
 import { loadEvent } from '../../local/events';
-import { unclosedMultipartMessage } from '../helpers/build-mime';
+import { sharedBoundaryMessage } from '../helpers/build-mime';
 import { leafParts, readFixture, topHeader } from '../helpers/mime';
 import { testPolicy } from '../helpers/policies';
 import { type Harness, startHarness } from '../helpers/rule-harness';
@@ -152,13 +152,13 @@ describe('audit-only rules', () => {
 
   it('reports the decline the audit rules would meet, and the real run is not affected', async () => {
     harness = await startHarness({}, testPolicy({ rules: [AUDITED_BANNER] }));
-    const broken = unclosedMultipartMessage();
+    const broken = sharedBoundaryMessage();
     harness.services.emulator.addMessage('a-4', broken);
 
     const result = await harness.run(event('a-4'));
 
     expect(result.outcome).toBe('unchanged');
-    expect(result.audit).toMatchObject({ reason: 'declined-missing-final-boundary' });
+    expect(result.audit).toMatchObject({ reason: 'declined-ambiguous-boundary' });
     const warned = harness.log.entries.find((e) => e.message.startsWith('audit:'));
     expect(warned).toMatchObject({ level: 'warn' });
     expect(warned?.attributes).toMatchObject({ outcome: 'audit-would-fall-back' });

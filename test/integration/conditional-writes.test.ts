@@ -151,6 +151,24 @@ describeWithMoto('conditional writes, against moto_server', () => {
       );
     });
 
+    it('repairs a rewrite WorkMail refused under a key of its own, not the refused object', async () => {
+      // Prepare: a message without Date:, whose rewrite WorkMail refuses once
+      const { emulator } = harness.services;
+      const undated = readFixture('plain-7bit.eml')
+        .toString('latin1')
+        .replace(/^Date:.*\r\n/m, '');
+      emulator.addMessage('msg-repair', Buffer.from(undated, 'latin1'));
+      emulator.failNext('put', { kind: 'error', error: 'MessageRejected' });
+      // Act
+      const result = await harness.run(eventFor('msg-repair', '0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d'));
+      // Assess: the repaired rewrite was stored under its own key and put
+      expect(result).toMatchObject({ outcome: 'rewritten', repairs: [{ kind: 'added-date' }] });
+      expect(emulator.updates.map((update) => update.s3Reference.key)).toEqual([
+        'rewritten/0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d-repaired',
+      ]);
+      expect(emulator.message('msg-repair')?.toString('latin1')).toMatch(/^Date: /m);
+    });
+
     it('wraps a rewrite WorkMail refused under a key of its own, not the refused object', async () => {
       // Prepare: the policy wraps what it cannot change; WorkMail refuses the first Put
       await harness.services.close();
@@ -172,7 +190,10 @@ describeWithMoto('conditional writes, against moto_server', () => {
       expect(emulator.updates.map((update) => update.s3Reference.key)).toEqual([
         'rewritten/0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c-wrapped',
       ]);
-      expect(emulator.message('msg-wrap')?.toString('latin1')).toContain('message/rfc822');
+      // A refused rewrite may be the original's fault: it is attached as base64 original.eml.
+      expect(emulator.message('msg-wrap')?.toString('latin1')).toContain(
+        'Content-Type: application/octet-stream; name="original.eml"',
+      );
     });
 
     it(

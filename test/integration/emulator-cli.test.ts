@@ -150,7 +150,7 @@ describe('npm run emulator', () => {
       expect(summary.messages).toEqual(['good-id-1']);
       expect(summary.environment.AWS_DEFAULT_REGION).toBe(summary.environment.AWS_REGION);
       expect(output.stderr).toBe(
-        'emulator: skipped Not An Id.eml: a message id is 1-120 characters of a-z, 0-9 and -\n' +
+        'emulator: skipped Not An Id.eml: a message id here is 1-120 letters, digits, . _ - (not first)\n' +
           'emulator: running; stop it with Ctrl+C\n',
       );
     } finally {

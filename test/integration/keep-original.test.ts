@@ -2,7 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ENV } from '../../lambda/env-names';
 import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
 import { loadEvent } from '../../local/events';
-import { unclosedMultipartMessage } from '../helpers/build-mime';
+import { sharedBoundaryMessage } from '../helpers/build-mime';
 import { readFixture } from '../helpers/mime';
 import { type Harness, type HarnessOptions, startHarness } from '../helpers/rule-harness';
 
@@ -50,7 +50,7 @@ describe('keeping the original', () => {
 
   it('keeps the original of a message the engine declines: the case worth debugging', async () => {
     await start();
-    const broken = unclosedMultipartMessage();
+    const broken = sharedBoundaryMessage();
     harness.services.emulator.addMessage('m-2', broken);
 
     const result = await harness.run(event('m-2'));

@@ -1,5 +1,6 @@
 import { loadEvent } from '../../local/events';
 import { THROTTLING } from '../../local/message-flow-emulator';
+import { sharedBoundaryMessage } from '../helpers/build-mime';
 import { readFixture } from '../helpers/mime';
 import { testPolicy } from '../helpers/policies';
 import { type Harness, startHarness } from '../helpers/rule-harness';
@@ -20,10 +21,7 @@ describe('metrics through the handler', () => {
   it('records one measure per invocation, for every kind of outcome, with no identifier in it', async () => {
     const { emulator } = harness.services;
     emulator.addMessage('ok-1', readFixture('alternative-with-pdf.eml'));
-    emulator.addMessage(
-      'broken-1',
-      Buffer.from('Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\r\nno end\r\n'),
-    );
+    emulator.addMessage('broken-1', sharedBoundaryMessage());
     emulator.addMessage('slow-1', readFixture('plain-7bit.eml'));
 
     await harness.run({ ...inbound, messageId: 'ok-1' });
@@ -36,7 +34,7 @@ describe('metrics through the handler', () => {
     expect(harness.measures.map((m) => [m.outcome, m.direction, m.reason])).toEqual([
       ['rewritten', 'INBOUND', undefined],
       ['already-rewritten', 'INBOUND', undefined],
-      ['bounced-by-fallback', 'INBOUND', 'declined-missing-final-boundary'],
+      ['bounced-by-fallback', 'INBOUND', 'declined-ambiguous-boundary'],
       ['no-rule-applies', 'OUTBOUND', undefined],
       ['retry', 'INBOUND', 'throttled'],
     ]);

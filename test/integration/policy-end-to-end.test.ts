@@ -2,6 +2,7 @@ import { bundledPolicy } from '../../lambda/policy/bundled-policy';
 import type { WorkMailRunLambdaEvent } from '../../lambda/workmail';
 import { loadEvent } from '../../local/events';
 import { SERVICE_UNAVAILABLE } from '../../local/message-flow-emulator';
+import { sharedBoundaryMessage } from '../helpers/build-mime';
 import { leafParts, readFixture, topHeader } from '../helpers/mime';
 import { allParts, parseMime } from '../helpers/mime-tree';
 import { testPolicy } from '../helpers/policies';
@@ -138,7 +139,7 @@ describe('policy actions and fallbacks, end to end', () => {
       undefined,
       'banner not placed: multipart/signed content must not change',
     ],
-    ['a message the engine declines', 'UNCLOSED', undefined, 'declined-missing-final-boundary'],
+    ['a message the engine declines', 'SHARED', undefined, 'declined-ambiguous-boundary'],
     ['a rewrite that WorkMail refuses', 'plain-7bit.eml', 'MessageRejected', 'message-rejected'],
   ] as const)('wraps %s when the fallback says so', async (_case, fixture, fault, reason) => {
     harness = await startHarness(
@@ -148,12 +149,7 @@ describe('policy actions and fallbacks, end to end', () => {
         rules: [{ name: 'Warn', actions: { subjectTag: '[EXT]', banner: { text: 'EXTERNAL' } } }],
       }),
     );
-    const original =
-      fixture === 'UNCLOSED'
-        ? Buffer.from(
-            'Subject: broken\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\r\nno end\r\n',
-          )
-        : readFixture(fixture);
+    const original = fixture === 'SHARED' ? sharedBoundaryMessage() : readFixture(fixture);
     const { emulator } = harness.services;
     emulator.addMessage('wrap-1', original);
     if (fault) emulator.failNext('put', { kind: 'error', error: fault });
@@ -163,11 +159,22 @@ describe('policy actions and fallbacks, end to end', () => {
     expect(result).toMatchObject({ outcome: 'wrapped-by-fallback', reason });
     const stored = parseMime(emulator.message('wrap-1') ?? Buffer.alloc(0));
     expect(stored.headers.get('subject')?.[0]).toMatch(/^\[EXT\] /);
-    expect(
-      allParts(stored)
-        .find((p) => p.contentType === 'message/rfc822')
-        ?.body.equals(original),
-    ).toBe(true);
+    // Mail that only could not take the banner opens in place; broken or refused mail is attached
+    // as base64 original.eml, which carries its bytes through WorkMail's content rules.
+    const attached = allParts(stored).find(
+      (p) =>
+        p.contentType !== 'text/plain' &&
+        !p.contentType.startsWith('multipart/') &&
+        p.contentType !== 'text/html',
+    );
+    const bytes =
+      attached?.contentType === 'application/octet-stream'
+        ? Buffer.from(attached.body.toString('latin1'), 'base64')
+        : attached?.body;
+    expect(attached?.contentType).toBe(
+      fault || fixture === 'SHARED' ? 'application/octet-stream' : 'message/rfc822',
+    );
+    expect(bytes?.equals(original)).toBe(true);
   });
 
   it('delivers the rest with the tag when the fallback is deliver', async () => {
@@ -304,7 +311,7 @@ describe('when the fallback meets a failure too', () => {
     expect(emulator.updates).toHaveLength(0);
   });
 
-  it('does not wrap what the wrap would be declined for as well: a line over 998 octets', async () => {
+  it('repairs a message declined for a line over 998 octets: the part becomes base64', async () => {
     await start();
     const long = Buffer.from(
       'Subject: long\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n' +
@@ -316,10 +323,13 @@ describe('when the fallback meets a failure too', () => {
     const result = await harness.run({ ...inbound, messageId: 'wf-3' });
 
     expect(result).toMatchObject({
-      outcome: 'delivered-unchanged-after-failure',
-      reason: 'declined-line-too-long',
+      outcome: 'rewritten',
+      repairs: expect.arrayContaining([
+        { kind: 're-encoded-part', part: '2', detail: 'a line over 998 octets: now base64' },
+      ]),
     });
-    expect(uploads).toHaveLength(1);
+    // The first rewrite was declined while it streamed; the repaired one went up.
+    expect(uploads).toHaveLength(2);
   });
 
   it.each([

@@ -94,21 +94,27 @@ describe('npm run replay', () => {
     expect(stderr).toContain('rules[0].actions.deliver.action');
   });
 
+  // The shipped policy's inbound warning fails closed: wrap, then junk.
   it.each([
-    ['frozen', 'delivered-unchanged-after-failure', 'message-frozen'],
-    ['rejected', 'delivered-unchanged-after-failure', 'message-rejected'],
-    ['not-found', 'delivered-unchanged-after-failure', 'message-not-found'],
-    ['throttled', 'delivered-unchanged-after-failure', 'the function threw ThrottlingException'],
-    ['slow', 'delivered-unchanged-after-failure', 'out-of-time'],
+    ['frozen', 'failed', 'junked-by-fallback', 'message-frozen'],
+    ['rejected', 'rewritten', 'wrapped-by-fallback', 'message-rejected'],
+    ['not-found', 'failed', 'junked-by-fallback', 'message-not-found'],
+    [
+      'throttled',
+      'failed',
+      'delivered-unchanged-after-failure',
+      'the function threw ThrottlingException',
+    ],
+    ['slow', 'failed', 'junked-by-fallback', 'out-of-time'],
   ])(
     'shows the outcome of a service that answers %s',
-    async (simulation, detail, reason) => {
+    async (simulation, kind, detail, reason) => {
       const { code, stdout } = await replay('--json', '--simulate', simulation, '--out', out);
       expect(code).toBe(0);
       const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
-      expect(summary.outcome).toMatchObject({ kind: 'failed', detail });
+      expect(summary.outcome).toMatchObject({ kind, detail });
       expect(summary.outcome.reason).toContain(reason);
-      expect(summary.files.rewritten).toBeUndefined();
+      if (kind === 'failed') expect(summary.files.rewritten).toBeUndefined();
     },
     30_000,
   );
@@ -226,6 +232,17 @@ describe('npm run replay', () => {
     expect(stdout).toContain('~ Subject: Lunch?  ->  [EXTERNAL] Lunch?');
   });
 
+  it('names each repair it made', async () => {
+    const unclosed = join(out, 'unclosed.eml');
+    writeFileSync(
+      unclosed,
+      'From: a@partner.example\r\nSubject: cut\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n',
+    );
+    const { code, stdout } = await replay('--message', unclosed, '--out', out);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Repaired:  part TEXT: closed-multipart (closing delimiter added)');
+  });
+
   it.each([
     [
       'a missing event file',
@@ -288,7 +305,7 @@ describe('npm run replay', () => {
     [
       'an event whose messageId would lead out of the out folder',
       'MESSAGE_ID_ESCAPE',
-      /^replay: event file \S+ is not a WorkMail event: .*messageId.*$/,
+      /^replay: event file \S+: messageId "\.\.\/escape" cannot name a file \(letters, digits, \. _ - only, not first\)$/,
     ],
   ])('refuses %s with exit code 1 and one line, writing nothing', async (_case, content, line) => {
     const inner = join(out, 'inner');

@@ -545,19 +545,43 @@ describe('signed and encrypted mail', () => {
     expect(sameBytes(at(tree, '1'), at(before, '1'))).toBe(true);
   });
 
-  it('never changes inline PGP text', async () => {
+  it('puts banner and footer around an armored PGP block, whose lines stay as they were', async () => {
     const signed =
       '-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\nhello\r\n-----BEGIN PGP SIGNATURE-----\r\nabc\r\n-----END PGP SIGNATURE-----';
-    const { tree, report, before } = await rewrite(withTopHeaders(TOP, text(signed)));
-    expect(tree.body.equals(before.body)).toBe(true);
-    expect(report.parts[0]).toMatchObject({
-      change: 'skipped',
-      reason: 'inline PGP content must not change',
+    const { tree, report } = await rewrite(withTopHeaders(TOP, text(`hi\r\n${signed}`)));
+    expect(report.parts[0]).toMatchObject({ change: 'rewritten', added: ['banner', 'footer'] });
+    const body = decodedText(tree);
+    expect(body.startsWith('EXTERNAL SENDER')).toBe(true);
+    expect(body).toContain(`\r\nhi\r\n${signed}\r\n`);
+  });
+
+  it('does not convert the charset of text that holds an armored PGP block', async () => {
+    const signed = '-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\nhello';
+    const latin1 = part(['Content-Type: text/plain; charset=iso-8859-1'], signed);
+    const { tree, report, before } = await rewrite(withTopHeaders(TOP, latin1), {
+      ...RULES,
+      banner: { text: 'Achtung: von außen ✓' },
     });
+    expect(tree.body.equals(before.body)).toBe(true);
+    expect(report.parts[0]).toMatchObject({ change: 'skipped' });
   });
 });
 
 describe('headers', () => {
+  it('tags every Subject: when there are several: readers differ on which they show', async () => {
+    const message = withTopHeaders(
+      ['Subject: first', 'From: a@example.com', 'Subject: [EXTERNAL] second', 'Subject: third'],
+      text('x'),
+    );
+    const { output, report } = await rewrite(message);
+    expect(report.subject).toBe('tagged');
+    expect(output.toString().match(/^Subject: [^\r]*/gm)).toEqual([
+      'Subject: [EXTERNAL] first',
+      'Subject: [EXTERNAL] second',
+      'Subject: [EXTERNAL] third',
+    ]);
+  });
+
   it('folds a very long subject after the tag so that no line passes 998 octets', async () => {
     const subject = `Subject: ${'x'.repeat(985)}`;
     const message = withTopHeaders([subject, 'From: a@example.com'], text('body'));

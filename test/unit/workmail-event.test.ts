@@ -31,6 +31,24 @@ describe('parseWorkMailEvent', () => {
   });
 
   it.each([
+    ['absent', (e: { envelope: Record<string, unknown> }) => delete e.envelope.mailFrom],
+    ['null', (e: { envelope: Record<string, unknown> }) => (e.envelope.mailFrom = null)],
+    [
+      'empty',
+      (e: { envelope: Record<string, unknown> }) => (e.envelope.mailFrom = { address: '' }),
+    ],
+    ['without address', (e: { envelope: Record<string, unknown> }) => (e.envelope.mailFrom = {})],
+  ])('reads an %s envelope sender as the null sender', (_case, change) => {
+    const event = withChange((e) => change(e as { envelope: Record<string, unknown> }));
+    expect(parseWorkMailEvent(event).envelope.mailFrom).toEqual({ address: '' });
+  });
+
+  it('accepts any message id the service model admits (its pattern is not anchored)', () => {
+    const parsed = parseWorkMailEvent(withChange((e) => (e.messageId = 'ABC_1.x')));
+    expect(parsed.messageId).toBe('ABC_1.x');
+  });
+
+  it.each([
     [
       'a missing messageId',
       (e: Record<string, unknown>) => delete e.messageId,
@@ -38,10 +56,17 @@ describe('parseWorkMailEvent', () => {
       /must be a non-empty string, got nothing/,
     ],
     [
-      'a messageId outside the API pattern',
-      (e: Record<string, unknown>) => (e.messageId = 'ABC_1'),
+      'a messageId longer than the API allows',
+      (e: Record<string, unknown>) => (e.messageId = 'a'.repeat(121)),
       'messageId',
-      /must match/,
+      /at most 120 characters/,
+    ],
+    [
+      'an envelope sender that is not a string',
+      (e: Record<string, unknown>) =>
+        ((e.envelope as Record<string, unknown>).mailFrom = { address: 42 }),
+      'envelope.mailFrom.address',
+      /must be a string, got a number/,
     ],
     [
       'a wrong flowDirection',

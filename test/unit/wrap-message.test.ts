@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { startPlannedRewrite } from '../../lambda/rewrite/rewrite-message';
-import { wrapMessage } from '../../lambda/rewrite/wrap-message';
+import { type WrapOptions, wrapMessage } from '../../lambda/rewrite/wrap-message';
 import { readFixture } from '../helpers/mime';
 import { allParts, decodedText, firstBadLine, parseMime } from '../helpers/mime-tree';
 
@@ -12,9 +12,12 @@ const OPTIONS = {
   subjectTag: '[EXTERNAL]',
   marker: { header: 'X-Mail-Rewrite-Id', value: 'inv-1' },
   maxOutputBytes: 40 * 1024 * 1024,
+  attach: 'message' as const,
+  from: '<alice@partner.example>',
+  now: () => new Date(Date.UTC(2026, 11, 2, 12, 0, 0)),
 };
 
-async function wrap(input: Buffer, options = OPTIONS): Promise<Buffer> {
+async function wrap(input: Buffer, options: WrapOptions = OPTIONS): Promise<Buffer> {
   const wrapped = wrapMessage(Readable.from([input]), options);
   const chunks: Buffer[] = [];
   wrapped.output.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -61,5 +64,40 @@ describe('wrapMessage', () => {
     const output = await wrap(Buffer.from('Subject: lf\n\nbody\n'));
     expect(firstBadLine(output)).toBeUndefined();
     await expect(wrap(Buffer.alloc(0))).rejects.toThrow('the message is empty');
+  });
+
+  it('attaches any bytes as base64 original.eml, under headers WorkMail takes', async () => {
+    const original = Buffer.from(
+      [
+        'Subject: one',
+        'Subject: two',
+        `X-Long: ${'x'.repeat(1200)}`,
+        'Received: by mx.example; Tue, 1 Dec 2026 09:30:00 +0100',
+        '',
+        `bare\rCR and ${'y'.repeat(3000)}`,
+        '--unclosed',
+      ].join('\n'),
+      'latin1',
+    );
+    const output = await wrap(original, { ...OPTIONS, attach: 'octets' });
+    expect(firstBadLine(output)).toBeUndefined();
+    const tree = parseMime(output);
+    expect(tree.headers.get('subject')).toEqual(['[EXTERNAL] one']);
+    expect(tree.headers.get('x-long') ?? []).toEqual([]);
+    expect(tree.headers.get('from')).toEqual(['<alice@partner.example>']);
+    // The arrival time the receiving service stamped, not the clock.
+    expect(tree.headers.get('date')).toEqual(['Tue, 01 Dec 2026 08:30:00 +0000']);
+    const attached = allParts(tree).find((p) => p.contentType === 'application/octet-stream');
+    expect(attached?.headers.get('content-disposition')).toEqual([
+      'attachment; filename="original.eml"',
+    ]);
+    expect(
+      attached && Buffer.from(attached.body.toString('latin1'), 'base64').equals(original),
+    ).toBe(true);
+  });
+
+  it('dates the wrapper by the clock when the original says nothing of its time', async () => {
+    const tree = parseMime(await wrap(Buffer.from('Subject: x\r\n\r\nhi\r\n'), OPTIONS));
+    expect(tree.headers.get('date')).toEqual(['Wed, 02 Dec 2026 12:00:00 +0000']);
   });
 });
