@@ -67,7 +67,8 @@ function lastOutcomeLine(output: string): Record<string, unknown> | undefined {
   const lines = output.split('\n').filter((line) => line.startsWith('{"level"'));
   for (const line of lines.reverse()) {
     const entry = JSON.parse(line) as Record<string, unknown>;
-    if (typeof entry.outcome === 'string') return entry;
+    // The audit's line may come last; it says what audit-only rules would do, not what happened.
+    if (typeof entry.outcome === 'string' && !entry.outcome.startsWith('audit-')) return entry;
   }
   return undefined;
 }

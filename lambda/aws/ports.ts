@@ -20,7 +20,12 @@ export interface RawMessage {
   size?: number;
 }
 
-/** The WorkMail Message Flow API, as the rule uses it. */
+/**
+ * The WorkMail Message Flow API, as the rule uses it. Like every port, an implementation fails
+ * with the ports' own errors (`ServiceError`, see `fromSdkError`): the rule classifies by their
+ * codes and treats any other error (but the stream's own I/O errors) as unexpected, delivering the
+ * message unchanged rather than retrying.
+ */
 export interface MessageFlow {
   /** Streams the raw MIME of a message in transit, with its size when the service announces it. */
   getRawMessage(messageId: string, signal?: AbortSignal): Promise<RawMessage>;

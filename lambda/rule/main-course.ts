@@ -50,7 +50,7 @@ export async function mainCourse(invocation: EventInvocation): Promise<RuleResul
       tasks = startSideTasks(invocation, message);
       const rewrite = startRewrite(tasks.input, { marker: markerOf(invocation) });
       const head = await headOf(rewrite);
-      decision = headDecision(deps.policy, event, head.headers, message.size);
+      decision = decideOnHead(invocation, rewrite, head, message.size);
       tasks.auditing?.begin(head.alreadyRewritten ? undefined : decision.audit);
       rewrite.apply(decision.content);
       result = await rewriteAndPut(invocation, { rewrite, head, decision, tasks, started });
@@ -80,6 +80,23 @@ async function getMessage({ event, deps, budget }: EventInvocation): Promise<Raw
     once: true,
   });
   return message;
+}
+
+/** Step 3: the policy's decision; a rewrite paused at its head must not outlive a failure here. */
+function decideOnHead(
+  { event, deps }: EventInvocation,
+  rewrite: MessageRewrite,
+  head: MessageHead,
+  size: number | undefined,
+): Decision {
+  try {
+    return headDecision(deps.policy, event, head.headers, size);
+  } catch (error) {
+    // Paused, it would hold the message's copy (and the kept original) until the budget ends.
+    rewrite.cancel();
+    rewrite.done.catch(() => undefined);
+    throw error;
+  }
 }
 
 /** A wrap the fallback tried failed: the failure path must not try it again. */
@@ -131,6 +148,7 @@ async function rewriteAndPut(invocation: EventInvocation, course: Course): Promi
   if (unplaced) {
     const cause = {
       reason: unplaced,
+      report,
       fields: { ...fields, ...reportFields(report) },
       // The original meets WorkMail's rules; only the addition found no place in it.
       attach: 'message' as const,

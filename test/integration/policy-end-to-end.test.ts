@@ -129,6 +129,8 @@ describe('policy actions and fallbacks, end to end', () => {
         ],
       },
     });
+    // The rewrite ran to its end: its report (and the MessageBytes metric) is not lost.
+    expect(result.report?.bytesIn).toBe(readFixture('signed.eml').length);
     expect(harness.services.emulator.updates).toHaveLength(0);
   });
 
