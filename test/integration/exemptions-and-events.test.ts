@@ -10,9 +10,9 @@ import { type Harness, startHarness } from '../helpers/rule-harness';
 
 const inbound = loadEvent('inbound.json');
 
-/** The README's own external-sender example, as a reader would copy it. */
+/** The policy guide's own external-sender example (docs/policy.md), as a reader would copy it. */
 function readmeWarningRule(): unknown {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const readme = readFileSync(join(__dirname, '..', '..', 'docs', 'policy.md'), 'utf8');
   const at = readme.indexOf('External-sender warning');
   const block = /```json\n([\s\S]*?)```/.exec(readme.slice(at));
   return JSON.parse(block?.[1] ?? 'null');
