@@ -3,6 +3,20 @@ import libqp = require('libqp');
 /** RFC 5322 section 2.1.1: at most 998 characters on a line, CRLF excluded. */
 const MAX_LINE_LENGTH = 998;
 const WRAP_AT = 76;
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
+const EQUALS = 0x3d;
+/** Each byte's value as a hexadecimal digit, else -1. */
+const HEX = new Int8Array(256).fill(-1);
+for (const [first, value] of [
+  [0x30, 0],
+  [0x41, 10],
+  [0x61, 10],
+] as const) {
+  for (let i = 0; i < (value ? 6 : 10); i++) HEX[first + i] = value + i;
+}
 
 /** RFC 2045 section 6.1: the encodings this engine reads ('' is none: 7bit). */
 const READABLE = new Set(['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
@@ -16,43 +30,75 @@ export function isReadableEncoding(encoding: string): boolean {
   return READABLE.has(encoding);
 }
 
-function hexValue(byte: number | undefined): number {
-  if (byte === undefined) return -1;
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
-  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
-  return -1;
+/** The first byte at or after `from` that is not a space or tab (the length if none). */
+function pastBlanks(raw: Uint8Array, from: number): number {
+  let at = from;
+  while (at < raw.length && (raw[at] === SPACE || raw[at] === TAB)) at++;
+  return at;
+}
+
+/** Where a soft line break that starts at `from` (after its `=`) ends, else -1. */
+function softBreakEnd(raw: Uint8Array, from: number): number {
+  const next = pastBlanks(raw, from);
+  if (next === raw.length || raw[next] === LF) return next;
+  if (raw[next] !== CR) return -1;
+  const lf = pastBlanks(raw, next + 1);
+  return lf < raw.length && raw[lf] === LF ? lf : -1;
 }
 
 /**
  * Quoted-printable decoding (RFC 2045 section 6.7), as libqp reads it: whitespace at the end of a
- * line dropped, soft line breaks removed, `=XX` turned into its byte, any other `=` kept. The runs
- * between escapes are copied natively rather than a character at a time.
+ * line dropped, soft line breaks removed (an escape may span one), `=XX` turned into its byte, any
+ * other `=` kept. One pass over the bytes: the part may be tens of megabytes.
  */
-export function decodeQuotedPrintable(raw: Buffer): Buffer {
-  const input = Buffer.from(
-    raw
-      .toString('latin1')
-      .replace(/(^|[^ \t])[ \t]+(?=[\n\r\u2028\u2029]|$)/g, '$1')
-      .replace(/[=](?:\r?\n|$)/g, ''),
-    'latin1',
-  );
-  const out = Buffer.allocUnsafe(input.length);
+export function decodeQuotedPrintable(body: Buffer): Buffer {
+  const raw = new Uint8Array(body.buffer, body.byteOffset, body.length);
+  const out = Buffer.allocUnsafe(raw.length);
   let written = 0;
-  let from = 0;
-  for (let eq = input.indexOf(0x3d); eq >= 0; eq = input.indexOf(0x3d, from)) {
-    written += input.copy(out, written, from, eq);
-    const hi = hexValue(input[eq + 1]);
-    const lo = hexValue(input[eq + 2]);
-    if (eq < input.length - 2 && hi >= 0 && lo >= 0) {
-      out[written++] = hi * 16 + lo;
-      from = eq + 3;
+  // An escape being read: 0 none, 1 after its `=`, 2 after its first digit (`high`).
+  let state = 0;
+  let high = 0;
+  const flush = () => {
+    if (state > 0) out[written++] = EQUALS;
+    if (state > 1) out[written++] = high;
+    state = 0;
+  };
+  for (let i = 0; i < raw.length; i++) {
+    const byte = raw[i] as number;
+    if (byte === SPACE || byte === TAB) {
+      const next = pastBlanks(raw, i + 1);
+      // Blanks before a line end or the end are dropped.
+      const after = next < raw.length ? raw[next] : CR;
+      if (after !== CR && after !== LF) {
+        flush();
+        for (let k = i; k < next; k++) out[written++] = raw[k] as number;
+      }
+      i = next - 1;
+    } else if (byte === EQUALS) {
+      const end = softBreakEnd(raw, i + 1);
+      if (end >= 0) {
+        i = end;
+      } else {
+        flush();
+        state = 1;
+      }
+    } else if (state === 0) {
+      out[written++] = byte;
     } else {
-      out[written++] = 0x3d;
-      from = eq + 1;
+      const digit = HEX[byte] as number;
+      if (digit < 0) {
+        flush();
+        out[written++] = byte;
+      } else if (state === 1) {
+        high = byte;
+        state = 2;
+      } else {
+        out[written++] = (HEX[high] as number) * 16 + digit;
+        state = 0;
+      }
     }
   }
-  written += input.copy(out, written, from);
+  flush();
   return out.subarray(0, written);
 }
 

@@ -74,6 +74,15 @@ describe('decodeQuotedPrintable', () => {
       '=G1',
       ' ',
       '\r',
+      '\n',
+      '\t',
+      '4',
+      'f',
+      '=\r',
+      '= \r \n',
+      '=\t\n',
+      '\r\n',
+      '=4=\r\n1',
     );
     const input = fc.oneof(
       fc.array(pieces, { maxLength: 60 }).map((p) => Buffer.from(p.join(''), 'latin1')),
@@ -83,7 +92,7 @@ describe('decodeQuotedPrintable', () => {
       fc.property(input, (raw) => {
         expect(decodeQuotedPrintable(raw)).toEqual(libqp.decode(raw.toString('latin1')));
       }),
-      { seed: 20261202, numRuns: 2000 },
+      { seed: 20261202, numRuns: 5000 },
     );
   });
 });
