@@ -1,11 +1,7 @@
 import type { FlowDirection } from '../workmail';
-import {
-  asciiDomain,
-  type Conditions,
-  domainMatches,
-  type Policy,
-  type PolicyRule,
-} from './schema';
+import { addressMatches, domainOf } from './addresses';
+import { dmarcVerdict } from './dmarc';
+import { type Conditions, domainMatches, type Policy, type PolicyRule } from './schema';
 
 /** What rule conditions look at. The event gives the envelope; the fetched message the rest. */
 export interface MessageFacts {
@@ -23,124 +19,6 @@ export interface MessageFacts {
     /** Size in bytes, when the service announced it. */
     size?: number;
   };
-}
-
-/** The parts of an address that patterns look at: lower case, ASCII domain, `+tag` separate. */
-function parseAddress(
-  address: string,
-): { local: string; base: string; domain: string } | undefined {
-  const trimmed = address.trim().replace(/^<|>$/g, '').toLowerCase();
-  const at = trimmed.lastIndexOf('@');
-  if (at <= 0) return undefined;
-  const domain = asciiDomain(trimmed.slice(at + 1));
-  if (!domain) return undefined;
-  const local = trimmed.slice(0, at);
-  return { local, base: local.split('+')[0] ?? local, domain };
-}
-
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
-}
-
-/**
- * Whether an address matches a pattern: `*`; a domain (`example.com`, `*.example.com`); or
- * `local@domain` where the local part may hold `*`. Case-insensitive; internationalised domains
- * compare in their ASCII form; `user+tag@` also matches `user@`.
- */
-export function addressMatches(pattern: string, address: string): boolean {
-  if (pattern === '*') return true;
-  const parsed = parseAddress(address);
-  if (!parsed) return false;
-  const at = pattern.lastIndexOf('@');
-  if (at < 0) return domainMatches([pattern], parsed.domain);
-  if (!domainMatches([pattern.slice(at + 1)], parsed.domain)) return false;
-  const local = globToRegExp(pattern.slice(0, at).toLowerCase());
-  return local.test(parsed.local) || local.test(parsed.base);
-}
-
-function domainOf(address: string | undefined): string | undefined {
-  return address ? parseAddress(address)?.domain : undefined;
-}
-
-/** The address in a `From:` value: the last `<...>`, else the word with an `@`. */
-export function fromAddress(value: string): string | undefined {
-  const angle = [...value.matchAll(/<([^<>]*@[^<>]*)>/g)].at(-1)?.[1];
-  return (
-    angle ??
-    value
-      .split(/[\s,;]+/)
-      .find((word) => word.includes('@'))
-      ?.replace(/^["'(]+|["')]+$/g, '')
-  );
-}
-
-/** Strips RFC 5322 comments, which may nest. */
-function withoutComments(value: string): string {
-  let depth = 0;
-  let out = '';
-  for (const char of value) {
-    if (char === '(') depth++;
-    else if (char === ')' && depth > 0) depth--;
-    else if (depth === 0) out += char;
-  }
-  return out;
-}
-
-const RECEIVING_SERVICE = 'amazonses.com';
-
-function authservIdOf(header: string): string {
-  return withoutComments(header).split(';')[0]?.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
-}
-
-/** The receiving service's DMARC verdict: the domain that passed, if any, and why in words. */
-export interface DmarcVerdict {
-  passed?: string;
-  why: string;
-}
-
-/**
- * The DMARC verdict of the receiving service: only the topmost Authentication-Results header
- * counts, and only when its authserv-id is `amazonses.com` (RFC 8601 section 5: a sender can
- * write such headers lower down). When the message carries more than one header with that
- * authserv-id, none is trusted: whether the service adds its own to every message is not
- * confirmed, and a sender's copy could then be the topmost.
- */
-export function dmarcVerdict(authenticationResults: readonly string[]): DmarcVerdict {
-  const topmost = authenticationResults[0];
-  if (!topmost) return { why: 'the message has no Authentication-Results header' };
-  if (authservIdOf(topmost) !== RECEIVING_SERVICE) {
-    return { why: `its topmost Authentication-Results header is not from ${RECEIVING_SERVICE}` };
-  }
-  const fromService = authenticationResults.filter((h) => authservIdOf(h) === RECEIVING_SERVICE);
-  if (fromService.length > 1) {
-    return {
-      why: `it has ${fromService.length} Authentication-Results headers from ${RECEIVING_SERVICE} (a sender could have written one), so none counts`,
-    };
-  }
-  const [, ...results] = withoutComments(topmost).split(';');
-  const tokenized = results.map((result) => result.trim().split(/\s+/));
-  const pass = tokenized.find((tokens) => tokens[0]?.toLowerCase() === 'dmarc=pass');
-  if (!pass) {
-    const other = tokenized.find((tokens) => /^dmarc=/i.test(tokens[0] ?? ''))?.[0];
-    return {
-      why: other
-        ? `the receiving service's DMARC result is ${other.slice('dmarc='.length).toLowerCase()}`
-        : `the ${RECEIVING_SERVICE} header has no DMARC result`,
-    };
-  }
-  const from = pass.find((t) => t.toLowerCase().startsWith('header.from='));
-  const passed = from
-    ? asciiDomain(from.slice('header.from='.length).replace(/^@/, ''))
-    : undefined;
-  return passed
-    ? { passed, why: `DMARC passed for ${passed}` }
-    : { why: 'the DMARC pass names no header.from domain' };
-}
-
-/** The domain that passed the receiving service's DMARC check, if any (see `dmarcVerdict`). */
-export function dmarcPassDomain(authenticationResults: readonly string[]): string | undefined {
-  return dmarcVerdict(authenticationResults).passed;
 }
 
 /** Whether the sender is internal (undefined: not known yet), and why in words. */

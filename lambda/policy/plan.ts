@@ -1,7 +1,8 @@
 import type { TopHeaders } from '../rewrite';
 import type { WorkMailRunLambdaEvent } from '../workmail';
+import { fromAddress } from './addresses';
 import { changesContent, type Decision, decide, templateValues } from './decide';
-import { fromAddress, type MessageFacts } from './evaluate';
+import type { MessageFacts } from './evaluate';
 import type { Policy } from './schema';
 
 /** What rule conditions can judge from the event alone. */

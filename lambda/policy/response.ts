@@ -1,5 +1,5 @@
 import type { WorkMailRunLambdaEvent, WorkMailSyncAction, WorkMailSyncResponse } from '../workmail';
-import { addressMatches } from './evaluate';
+import { addressMatches } from './addresses';
 import type { PolicyRule } from './schema';
 
 type Deliver = NonNullable<PolicyRule['actions']['deliver']>;

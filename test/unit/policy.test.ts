@@ -1,11 +1,10 @@
+import { addressMatches, fromAddress } from '../../lambda/policy/addresses';
 import { bundledPolicy } from '../../lambda/policy/bundled-policy';
 import { decide, templateValues } from '../../lambda/policy/decide';
+import { dmarcPassDomain } from '../../lambda/policy/dmarc';
 import {
-  addressMatches,
   anyRuleMayApply,
   applicableRules,
-  dmarcPassDomain,
-  fromAddress,
   type MessageFacts,
   senderIsInternal,
 } from '../../lambda/policy/evaluate';
