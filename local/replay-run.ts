@@ -549,7 +549,7 @@ async function replay(options: ReplayOptions, io: ReplayOutput): Promise<void> {
       actions: result.audit.response.actions,
       ...(result.audit.reason ? { reason: result.audit.reason } : {}),
       // The audit has a message (and a preview) only when the audit rewrite ran to its end.
-      ...(audited
+      ...(audited && result.audit.outcome !== 'audit-would-fall-back'
         ? await writeResult(options, `${messageId}.audit.`, original, audited, 'audit')
         : { files: {} }),
     };

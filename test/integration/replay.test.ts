@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { sdkEnvironment, startLocalServices } from '../../local/local-services';
+import { sharedBoundaryMessage } from '../helpers/build-mime';
 import { topHeader } from '../helpers/mime';
 import { ROOT, replay, replayCli, replayWithEnv } from '../helpers/replay-cli';
 import { CHILD_PROCESS_TIMEOUT } from '../helpers/timeouts';
@@ -174,6 +175,42 @@ describe('npm run replay', () => {
     expect(text.stdout).toMatch(
       /Audit-only rules \(not applied[^\n]*\n.*Banner trial\n.*\n {2}MOVE_TO_JUNK for all recipients\nOutcome: audit-would-rewrite\n/s,
     );
+  });
+
+  it('writes no audit message when the audit-only rules would fall back', async () => {
+    const policy = join(out, 'audit-policy.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        organizationDomains: ['corp.example'],
+        rules: [
+          {
+            name: 'Banner trial',
+            audit: true,
+            when: { direction: 'INBOUND' },
+            actions: { banner: { text: 'TRIAL BANNER' } },
+          },
+        ],
+      }),
+    );
+    // A nested multipart that reuses its parent's boundary: the engine declines it for good.
+    const message = join(out, 'shared-boundary.eml');
+    writeFileSync(message, sharedBoundaryMessage());
+
+    const { code, stdout } = await replay(
+      '--json',
+      '--policy',
+      policy,
+      '--message',
+      message,
+      '--out',
+      out,
+    );
+
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(summary.audit).toMatchObject({ outcome: 'audit-would-fall-back', files: {} });
+    expect(readdirSync(out).filter((name) => name.includes('.audit.'))).toEqual([]);
   });
 
   it('writes the side-by-side preview page with --preview and lists it in --json', async () => {
