@@ -78,6 +78,9 @@ export function startRewrite(source: Readable, options: RewriteOptions): Message
       throw failure;
     },
   );
+  // The caller may await `done` only later (the audit waits for the decision first): a failure
+  // before then must not be an unhandled rejection, which ends a Lambda process.
+  done.catch(() => undefined);
   return {
     head,
     apply: (plan) => stage.apply(plan),

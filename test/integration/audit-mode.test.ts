@@ -42,6 +42,22 @@ describe('audit-only rules', () => {
     return (listed.Contents ?? []).map((object) => object.Key ?? '');
   }
 
+  it('answers with the real outcome when the audit’s copy fails at the head before the decision', async () => {
+    // A bare CR in a top-level header: both copies decline it while the headers are read, the
+    // audit's before anyone waits for it (this ended the process with an unhandled rejection).
+    harness = await startHarness({}, testPolicy({ rules: [LIVE_TAG, AUDITED_BANNER] }));
+    harness.services.emulator.addMessage(
+      'a-cr',
+      Buffer.from('From: a@example.net\r\nSubject: one\rtwo\r\n\r\nhello\r\n'),
+    );
+
+    const result = await harness.run(event('a-cr'));
+
+    expect(result.reason).toBe('declined-bare-cr');
+    // Its headers were never read: there is nothing the audit rules could be judged on.
+    expect(result.audit).toBeUndefined();
+  });
+
   it('logs what they would change, and the mail and the answer follow the live rules only', async () => {
     harness = await startHarness({}, testPolicy({ rules: [LIVE_TAG, AUDITED_BANNER] }));
     harness.services.emulator.addMessage('a-1', readFixture('alternative-with-pdf.eml'));
