@@ -13,6 +13,26 @@ jest.setTimeout(CHILD_PROCESS_TIMEOUT);
 
 const INBOUND_ID = '4c3f0d8a-1b2e-4a5f-9c7d-0e1f2a3b4c5d';
 
+/** A policy whose one rule, audit-only, would add a trial banner (and these actions). */
+function auditPolicy(out: string, actions: Record<string, unknown> = {}): string {
+  const policy = join(out, 'audit-policy.json');
+  writeFileSync(
+    policy,
+    JSON.stringify({
+      organizationDomains: ['corp.example'],
+      rules: [
+        {
+          name: 'Banner trial',
+          audit: true,
+          when: { direction: 'INBOUND' },
+          actions: { banner: { text: 'TRIAL BANNER' }, ...actions },
+        },
+      ],
+    }),
+  );
+  return policy;
+}
+
 describe('npm run replay', () => {
   let out: string;
 
@@ -136,21 +156,7 @@ describe('npm run replay', () => {
   });
 
   it('shows what audit-only rules would do, like a real run, and applies none of it', async () => {
-    const policy = join(out, 'audit-policy.json');
-    writeFileSync(
-      policy,
-      JSON.stringify({
-        organizationDomains: ['corp.example'],
-        rules: [
-          {
-            name: 'Banner trial',
-            audit: true,
-            when: { direction: 'INBOUND' },
-            actions: { banner: { text: 'TRIAL BANNER' }, deliver: { action: 'MOVE_TO_JUNK' } },
-          },
-        ],
-      }),
-    );
+    const policy = auditPolicy(out, { deliver: { action: 'MOVE_TO_JUNK' } });
 
     const { code, stdout } = await replay('--json', '--preview', '--policy', policy, '--out', out);
 
@@ -178,21 +184,7 @@ describe('npm run replay', () => {
   });
 
   it('writes no audit message when the audit-only rules would fall back', async () => {
-    const policy = join(out, 'audit-policy.json');
-    writeFileSync(
-      policy,
-      JSON.stringify({
-        organizationDomains: ['corp.example'],
-        rules: [
-          {
-            name: 'Banner trial',
-            audit: true,
-            when: { direction: 'INBOUND' },
-            actions: { banner: { text: 'TRIAL BANNER' } },
-          },
-        ],
-      }),
-    );
+    const policy = auditPolicy(out);
     // A nested multipart that reuses its parent's boundary: the engine declines it for good.
     const message = join(out, 'shared-boundary.eml');
     writeFileSync(message, sharedBoundaryMessage());
