@@ -1,24 +1,10 @@
 import { bundledPolicy } from '../../lambda/policy/bundled-policy';
 import { explainRules, type MessageFacts } from '../../lambda/policy/evaluate';
 import { parsePolicy } from '../../lambda/policy/load-policy';
+import { inboundFacts } from '../helpers/message-facts';
 
 const PASS =
   'amazonses.com; spf=pass smtp.mailfrom=corp.example; dmarc=pass header.from=corp.example';
-
-/** Inbound mail whose From: is `from`, with these Authentication-Results headers. */
-function inbound(from: string, authenticationResults: string[] = []): MessageFacts {
-  return {
-    direction: 'INBOUND',
-    envelopeSender: 'bounce@mailer.example',
-    recipients: ['bob@corp.example'],
-    message: {
-      from,
-      subject: 'Quarterly figures',
-      header: (name) => (name === 'authentication-results' ? authenticationResults : []),
-      size: 8298,
-    },
-  };
-}
 
 function whyOf(facts: MessageFacts, rule = 'Warn about external senders') {
   const explained = explainRules(bundledPolicy(), facts).find((r) => r.rule === rule);
@@ -27,7 +13,7 @@ function whyOf(facts: MessageFacts, rule = 'Warn about external senders') {
 
 describe('explainRules', () => {
   it('says why an internal message is left alone: the DMARC pass for a company domain', () => {
-    const { explained, sender } = whyOf(inbound('ceo@corp.example', [PASS]));
+    const { explained, sender } = whyOf(inboundFacts('ceo@corp.example', [PASS]));
     expect(explained?.applies).toBe(false);
     expect(sender).toEqual({
       condition: 'sender: external',
@@ -37,7 +23,7 @@ describe('explainRules', () => {
   });
 
   it('names a company domain missing from organizationDomains as the cause of a warning', () => {
-    const { explained, sender } = whyOf(inbound('colleague@corp-group.example', [PASS]));
+    const { explained, sender } = whyOf(inboundFacts('colleague@corp-group.example', [PASS]));
     expect(explained?.applies).toBe(true);
     expect(sender?.why).toBe(
       'external: the From: domain corp-group.example is not one of organizationDomains (corp.example)',
@@ -63,7 +49,7 @@ describe('explainRules', () => {
       'DMARC passed for evil.example, not for it',
     ],
   ])('says why a company From: is not proven internal (%j)', (headers, reason) => {
-    expect(whyOf(inbound('ceo@corp.example', headers)).sender).toEqual({
+    expect(whyOf(inboundFacts('ceo@corp.example', headers)).sender).toEqual({
       condition: 'sender: external',
       holds: true,
       why: `external: the From: domain corp.example is one of organizationDomains, but not proven: ${reason}`,
@@ -72,7 +58,7 @@ describe('explainRules', () => {
 
   it('names no address but the event’s own', () => {
     const text = JSON.stringify(
-      explainRules(bundledPolicy(), inbound('Eve <eve.private@corp.example>', [PASS])),
+      explainRules(bundledPolicy(), inboundFacts('Eve <eve.private@corp.example>', [PASS])),
     );
     expect(text).not.toContain('eve.private');
   });
@@ -98,7 +84,7 @@ describe('explainRules', () => {
       'test',
     );
     const partner = {
-      ...inbound('alice@partner.example'),
+      ...inboundFacts('alice@partner.example'),
       envelopeSender: 'alice@partner.example',
     };
     const [exempt, later] = explainRules(policy, partner);
@@ -122,13 +108,13 @@ describe('explainRules', () => {
     });
     expect(later?.stoppedBy).toBeUndefined();
 
-    const [stopper, afterStop] = explainRules(policy, inbound('x@other.example'));
+    const [stopper, afterStop] = explainRules(policy, inboundFacts('x@other.example'));
     expect(stopper?.applies).toBe(true);
     expect(afterStop).toMatchObject({ rule: 'Later', stoppedBy: 'Partner exempt' });
   });
 
   it('leaves undecided what needs the message when it is not read', () => {
-    const { message: _, ...envelopeOnly } = inbound('x@other.example');
+    const { message: _, ...envelopeOnly } = inboundFacts('x@other.example');
     expect(whyOf(envelopeOnly).sender).toEqual({
       condition: 'sender: external',
       holds: undefined,

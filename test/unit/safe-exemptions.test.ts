@@ -3,6 +3,7 @@ import { applicableRules, type MessageFacts } from '../../lambda/policy/evaluate
 import { PolicyError, parsePolicy } from '../../lambda/policy/load-policy';
 import { policyWarnings } from '../../lambda/policy/policy-warnings';
 import type { Policy } from '../../lambda/policy/schema';
+import { inboundFacts } from '../helpers/message-facts';
 
 const WARN = {
   name: 'Warn',
@@ -12,19 +13,6 @@ const WARN = {
 
 function policyOf(rules: unknown[]): Policy {
   return parsePolicy({ organizationDomains: ['corp.example'], rules }, 'test');
-}
-
-function inbound(from: string, authenticationResults: string[]): MessageFacts {
-  return {
-    direction: 'INBOUND',
-    envelopeSender: 'bounce@mailer.example',
-    recipients: ['bob@corp.example'],
-    message: {
-      from,
-      subject: 'Hi',
-      header: (name) => (name === 'authentication-results' ? authenticationResults : []),
-    },
-  };
 }
 
 describe('authenticatedFrom', () => {
@@ -37,9 +25,9 @@ describe('authenticatedFrom', () => {
     ['the service passed DMARC for the partner', 'a@partner.example', 'partner.example', []],
     ['a subdomain the pattern names', 'a@eu.partner.example', 'eu.partner.example', []],
   ])('exempts when %s', (_case, from, passed, expected) => {
-    expect(rulesFor(inbound(from, [`amazonses.com; dmarc=pass header.from=${passed}`]))).toEqual(
-      expected,
-    );
+    expect(
+      rulesFor(inboundFacts(from, [`amazonses.com; dmarc=pass header.from=${passed}`])),
+    ).toEqual(expected);
   });
 
   it.each([
@@ -55,11 +43,11 @@ describe('authenticatedFrom', () => {
     ],
     ['a pass for another domain', ['amazonses.com; dmarc=pass header.from=evil.example']],
   ])('warns all the same with %s', (_case, results) => {
-    expect(rulesFor(inbound('a@partner.example', results))).toEqual(['Warn']);
+    expect(rulesFor(inboundFacts('a@partner.example', results))).toEqual(['Warn']);
   });
 
   it('is not proven before the headers are read', () => {
-    const { message: _message, ...envelope } = inbound('a@partner.example', []);
+    const { message: _message, ...envelope } = inboundFacts('a@partner.example', []);
     expect(applicableRules(policy, envelope)).toEqual([]);
   });
 });
